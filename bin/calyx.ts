@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The calyx command line. Each command's work lives in src/cli/; this file
+// declares the commands and options and turns failures into one-line errors.
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { CliError, serve, type ServeOptions } from "../src/cli/serve.js";
+import { scaffold } from "../src/cli/new-project.js";
+import { VERSION } from "../src/cli/version.js";
+import type { LogLevel } from "../src/host/logger.js";
+import type { Durability } from "../src/storage/store.js";
+
+interface ServeArgs {
+  dir: string;
+  port: number;
+  host: string;
+  data: string | undefined;
+  workers: number | undefined;
+  durability: string;
+  "body-limit": number;
+  "handler-timeout": number;
+  "log-level": string;
+  "log-format": string | undefined;
+}
+
+function fail(error: unknown): never {
+  if (error instanceof CliError) {
+    process.stderr.write(`calyx: error: ${error.message}\n${error.detail ? error.detail + "\n" : ""}`);
+  } else {
+    process.stderr.write(`calyx: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+}
+
+const serveOptions = (y: ReturnType<typeof yargs>) =>
+  y.positional("dir", { type: "string", default: ".", describe: "project folder (holds src/)" })
+    .option("port", { type: "number", default: 9000, describe: "HTTP port (0 = any free port)" })
+    .option("host", { type: "string", default: "127.0.0.1", describe: "address to listen on (0.0.0.0 for all)" })
+    .option("data", { type: "string", describe: "data folder (default: <dir>/.calyx)" })
+    .option("workers", { type: "number", describe: "worker threads running your code (default: available cores)" })
+    .option("durability", { choices: ["full", "batched", "none"], default: "full", describe: "full: fsync every commit; batched: fsync at most every few ms (may lose the last ms on power loss); none: no fsync (tests)" })
+    .option("body-limit", { type: "number", default: 1_048_576, describe: "largest request body in bytes (413 above)" })
+    .option("handler-timeout", { type: "number", default: 5_000, describe: "ms a handler may run before its worker is replaced (504)" })
+    .option("log-level", { choices: ["debug", "info", "warn", "error"], default: "info" })
+    .option("log-format", { choices: ["json", "pretty"], describe: "default: json for run, pretty for dev" });
+
+function toServe(args: ServeArgs, mode: "run" | "dev"): ServeOptions {
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new CliError(`--port must be 0..65535, got ${args.port}`);
+  if (args.workers !== undefined && (!Number.isInteger(args.workers) || args.workers < 1)) throw new CliError(`--workers must be a whole number ≥ 1, got ${args.workers}`);
+  return {
+    dir: args.dir, mode, port: args.port, host: args.host, data: args.data, workers: args.workers,
+    durability: args.durability as Durability, bodyLimit: args["body-limit"], handlerTimeout: args["handler-timeout"],
+    logLevel: args["log-level"] as LogLevel, logFormat: args["log-format"] as "json" | "pretty" | undefined,
+  };
+}
+
+// In the single executable, argv is [exe, exe, ...args]; hideBin handles both.
+void yargs(hideBin(process.argv))
+  .scriptName("calyx")
+  .usage("$0 <command> [options]")
+  .command("run [dir]", "serve a project (production: JSON logs, no watcher)", serveOptions, (args) =>
+    serve(toServe(args as unknown as ServeArgs, "run")).catch(fail))
+  .command("dev [dir]", "serve a project for development (readable logs)", serveOptions, (args) =>
+    serve(toServe(args as unknown as ServeArgs, "dev")).catch(fail))
+  .command("new <dir>", "create a project: an entity, a view and a test", (y) =>
+    y.positional("dir", { type: "string", demandOption: true, describe: "folder to create (must not exist or be empty)" }), (args) => {
+    try {
+      scaffold(String(args.dir));
+    } catch (error) {
+      fail(error);
+    }
+  })
+  .demandCommand(1, "name a command (see --help)")
+  .strict()
+  .version(VERSION)
+  .alias("h", "help")
+  .alias("v", "version")
+  .fail((msg, err) => {
+    if (err) fail(err);
+    process.stderr.write(`calyx: error: ${msg}\nRun 'calyx --help' for usage.\n`);
+    process.exit(2);
+  })
+  .parseAsync()
+  .catch(fail);

@@ -1,0 +1,11 @@
+// The seed's CustomerByNameView: customers, queried by name through an index on `name`.
+import { view } from "calyx";
+import { customer } from "./customer.js";
+
+export const customersByName = view({
+  name: "customers",
+  from: customer,
+  queries: {
+    byName: { http: "GET /customers/by-name/:name", sql: "SELECT * FROM customers WHERE name = :name" },
+  },
+});

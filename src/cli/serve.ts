@@ -1,0 +1,133 @@
+// `calyx run` and `calyx dev`: open the data folder, load the project, serve
+// HTTP; on SIGINT/SIGTERM stop accepting, finish in-flight work, commit, close.
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync, rmSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
+import { ProjectError } from "../host/errors.js";
+import { createLogger, type LogLevel } from "../host/logger.js";
+import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
+import type { Durability } from "../storage/store.js";
+import { UwsServer } from "../http/uws-server.js";
+import type { Service } from "../http/service.js";
+
+export interface ServeOptions {
+  readonly dir: string;
+  readonly mode: "run" | "dev";
+  readonly port: number;
+  readonly host: string;
+  readonly data: string | undefined;
+  readonly workers: number | undefined;
+  readonly durability: Durability;
+  readonly bodyLimit: number;
+  readonly handlerTimeout: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: "json" | "pretty" | undefined;
+}
+
+/** A user-facing failure: printed as one line, exit code 1. */
+export class CliError extends Error {
+  readonly detail: string | undefined;
+  constructor(message: string, detail?: string) {
+    super(message);
+    this.detail = detail;
+  }
+}
+
+const SHUTDOWN_MS = 10_000;
+
+export function checkProjectDir(dir: string): string {
+  const projectDir = resolve(dir);
+  if (!existsSync(projectDir)) throw new CliError(`project folder not found: ${projectDir}`);
+  if (!statSync(projectDir).isDirectory()) throw new CliError(`not a folder: ${projectDir}`);
+  const src = join(projectDir, "src");
+  if (!existsSync(src) || !statSync(src).isDirectory()) {
+    throw new CliError(`no src/ folder in ${projectDir}: a Calyx project keeps its components under src/ (create one with: calyx new <dir>)`);
+  }
+  return projectDir;
+}
+
+export function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK);
+    const probe = join(dataDir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, "");
+    rmSync(probe);
+  } catch (error) {
+    throw new CliError(`data folder not writable: ${dataDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose another with --data`);
+  }
+}
+
+export async function serve(options: ServeOptions): Promise<void> {
+  const projectDir = checkProjectDir(options.dir);
+  const dataDir = resolve(options.data ?? join(projectDir, ".calyx"));
+  prepareDataDir(dataDir);
+  const log = createLogger({ format: options.logFormat ?? (options.mode === "dev" ? "pretty" : "json"), level: options.logLevel });
+  const started = performance.now();
+  let runtime: Runtime;
+  try {
+    runtime = await Runtime.start({
+      ...RUNTIME_DEFAULTS,
+      projectDir, dataDir, log,
+      workers: options.workers ?? availableParallelism(),
+      durability: options.durability,
+      handlerTimeoutMs: options.handlerTimeout,
+    });
+  } catch (error) {
+    if (error instanceof ProjectError) {
+      const detail = error.problems.map((p) => (p.frame ? `${p.message}\n${p.frame}` : p.message)).join("\n\n");
+      throw new CliError(error.problems.length === 1 ? (error.problems[0]?.message ?? error.message) : `${error.problems.length} problems in the project`, error.problems.some((p) => p.frame) || error.problems.length > 1 ? detail : undefined);
+    }
+    throw error;
+  }
+  const service: Service = {
+    routes: () => runtime.routes(),
+    command: (component, command, id, body, request) => runtime.command(component, command, id, body, request),
+    query: (view, query, params) => runtime.query(view, query, params),
+    metrics: () => runtime.metrics.render(),
+  };
+  const server = new UwsServer(service, { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log });
+  try {
+    await server.start();
+  } catch (error) {
+    await runtime.stop();
+    throw new CliError((error as Error).message);
+  }
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`;
+  const ms = Math.round(performance.now() - started);
+  log("info", `serving ${projectDir} on ${url}`, { url, port: server.port, dataDir, workers: runtime.manifest.entities.length > 0 ? undefined : 0, startupMs: ms });
+  // The one line a script can wait for, whatever the log format.
+  process.stdout.write(`calyx: listening on ${url}\n`);
+  if (options.mode === "dev") process.stdout.write(examples(url, runtime) + "\n");
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log("info", `${signal}: stopping (finishing in-flight requests, committing, closing the store)`);
+    const force = setTimeout(() => {
+      log("error", `shutdown took longer than ${SHUTDOWN_MS} ms; exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_MS);
+    force.unref();
+    void (async () => {
+      await server.stop();
+      await runtime.stop();
+      log("info", "stopped");
+      process.exit(0);
+    })();
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+function examples(url: string, runtime: Runtime): string {
+  const lines = ["", "Try:"];
+  const routes = runtime.routes();
+  const post = routes.find((r) => r.method === "POST");
+  const get = routes.find((r) => r.method === "GET" && r.target.kind === "query");
+  const fill = (path: string, value: string): string => path.replace(/:[A-Za-z_][A-Za-z0-9_]*/g, value);
+  if (post) lines.push(`  curl -XPOST ${url}${fill(post.path, "c1")} -H 'content-type: application/json' -d '{"name":"Ann","email":"ann@example.com"}'`);
+  if (get) lines.push(`  curl ${url}${fill(get.path, "Ann")}`);
+  return lines.join("\n");
+}

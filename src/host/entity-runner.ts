@@ -1,0 +1,173 @@
+// Runs commands for the entities a worker owns: state from its cache (else the
+// store), the user's handler, then the write (state, journal, view rows) and
+// the reply — as data for the committer. Commands for one entity arrive here
+// one at a time, in order; the worker pipelines: it runs the next command on
+// the new in-memory state without waiting for the commit.
+import { randomUUID } from "node:crypto";
+import { makeContext } from "../api/components.js";
+import { isEffect, type EffectData } from "../api/effects.js";
+import type { EntityWrite, StoredState, ViewRowChange } from "../storage/store.js";
+import type { LoadedComponent } from "./discovery.js";
+import type { ReplyData, RequestData } from "./messages.js";
+
+export interface StateSource {
+  getState(component: string, id: string): StoredState | undefined;
+}
+
+interface Cached {
+  seq: number;
+  state: unknown;
+}
+
+interface ViewFeed {
+  readonly table: string;
+  readonly updater: ((state: unknown) => unknown) | undefined;
+}
+
+export interface RunResult {
+  readonly write: EntityWrite | undefined;
+  readonly reply: ReplyData;
+}
+
+export class EntityRunner {
+  readonly #entities: ReadonlyMap<string, LoadedComponent>;
+  readonly #feeds = new Map<string, ViewFeed[]>();
+  readonly #source: StateSource;
+  readonly #cache = new Map<string, Cached>();
+  readonly #cacheMax: number;
+
+  constructor(entities: ReadonlyMap<string, LoadedComponent>, views: readonly LoadedComponent[], source: StateSource, cacheMax = 10_000) {
+    this.#entities = entities;
+    this.#source = source;
+    this.#cacheMax = cacheMax;
+    for (const v of views) {
+      const from = (v.definition["from"] as { name: string }).name;
+      const list = this.#feeds.get(from) ?? [];
+      list.push({ table: String(v.definition["table"]), updater: v.definition["updater"] as ViewFeed["updater"] });
+      this.#feeds.set(from, list);
+    }
+  }
+
+  /** Forgets a cached entity (its last commit failed; the store is the truth again). */
+  invalidate(component: string, id: string): void {
+    this.#cache.delete(cacheKey(component, id));
+  }
+
+  run(component: string, id: string, commandName: string, body: unknown, request: RequestData | undefined): RunResult {
+    const entity = this.#entities.get(component);
+    const command = (entity?.definition["commands"] as Record<string, { handler?: unknown }> | undefined)?.[commandName];
+    if (!entity || typeof command?.handler !== "function") {
+      return { write: undefined, reply: { ok: false, kind: "unknown", message: `no command '${commandName}' on component '${component}'` } };
+    }
+    const current = this.#load(entity, id);
+    const ctx = makeContext(id, commandName, request);
+    let data: EffectData;
+    try {
+      const result: unknown = (command.handler as (s: unknown, c: unknown, x: unknown) => unknown)(current.state, body, ctx);
+      if (!isEffect(result)) {
+        throw new TypeError(`${component}.${commandName} returned ${describe(result)}; a handler must return an effect such as ctx.reply(x) or ctx.update(s).reply(x)`);
+      }
+      data = result.data;
+    } catch (error) {
+      return { write: undefined, reply: failed(error) };
+    }
+    if (data.type === "error") {
+      return { write: undefined, reply: { ok: false, kind: "rejected", status: data.status, code: data.code, message: data.message } };
+    }
+    try {
+      return this.#apply(entity, id, current, data);
+    } catch (error) {
+      return { write: undefined, reply: failed(error) };
+    }
+  }
+
+  #apply(entity: LoadedComponent, id: string, current: Cached, data: Extract<EffectData, { type: "reply" }>): RunResult {
+    let next: Cached | undefined;
+    let write: EntityWrite | undefined;
+    if (entity.kind === "eventSourcedEntity" && data.events && data.events.length > 0) {
+      const applyEvent = entity.definition["applyEvent"] as (s: unknown, e: unknown) => unknown;
+      let state = current.state;
+      const events = data.events.map((e) => {
+        const type = (e as { type?: unknown } | null)?.type;
+        if (typeof type !== "string") throw new TypeError(`${entity.name}: persisted event ${describe(e)} has no string 'type'`);
+        state = applyEvent(state, e);
+        return { type, payload: e };
+      });
+      next = { seq: current.seq + 1, state };
+      write = { component: entity.name, id, baseSeq: current.seq, state: { value: state }, events, views: this.#rows(entity.name, id, state) };
+    } else if (data.update && "state" in data.update) {
+      const state = data.update.state;
+      next = { seq: current.seq + 1, state };
+      write = {
+        component: entity.name, id, baseSeq: current.seq, state: { value: state },
+        events: [{ type: "state", payload: state }], views: this.#rows(entity.name, id, state),
+      };
+    } else if (data.update && "deleted" in data.update) {
+      next = { seq: current.seq + 1, state: (entity.definition["initialState"] as () => unknown)() };
+      write = {
+        component: entity.name, id, baseSeq: current.seq, state: { deleted: true },
+        events: [{ type: "delete", payload: null }], views: this.#rows(entity.name, id, null),
+      };
+    }
+    const finalState = next ? next.state : current.state;
+    const value = data.replyIsFunction ? (data.reply as (s: unknown) => unknown)(finalState) : data.reply;
+    if (next) this.#remember(entity.name, id, next);
+    return { write, reply: { ok: true, value } };
+  }
+
+  #rows(component: string, id: string, state: unknown): readonly ViewRowChange[] {
+    const feeds = this.#feeds.get(component);
+    if (!feeds) return NO_ROWS;
+    return feeds.map((f) => {
+      const row = state === null || state === undefined ? null : f.updater ? f.updater(state) : state;
+      if (row !== null && row !== undefined && (typeof row !== "object" || Array.isArray(row))) {
+        throw new TypeError(`view '${f.table}': a row must be an object (or null for no row), got ${describe(row)}`);
+      }
+      return { table: f.table, pk: id, row: (row ?? null) as Record<string, unknown> | null };
+    });
+  }
+
+  #load(entity: LoadedComponent, id: string): Cached {
+    const key = cacheKey(entity.name, id);
+    const hit = this.#cache.get(key);
+    if (hit) {
+      this.#cache.delete(key); // re-insert: Map order is our LRU order
+      this.#cache.set(key, hit);
+      return hit;
+    }
+    const stored = this.#source.getState(entity.name, id);
+    const loaded: Cached = stored
+      ? { seq: stored.seq, state: stored.state === undefined ? (entity.definition["initialState"] as () => unknown)() : stored.state }
+      : { seq: 0, state: (entity.definition["initialState"] as () => unknown)() };
+    this.#remember(entity.name, id, loaded);
+    return loaded;
+  }
+
+  #remember(component: string, id: string, value: Cached): void {
+    const key = cacheKey(component, id);
+    this.#cache.delete(key);
+    this.#cache.set(key, value);
+    if (this.#cache.size > this.#cacheMax) {
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+  }
+}
+
+const NO_ROWS: readonly ViewRowChange[] = Object.freeze([]);
+
+function cacheKey(component: string, id: string): string {
+  return `${component}\u0000${id}`;
+}
+
+function failed(error: unknown): ReplyData {
+  const err = error instanceof Error ? error : new Error(String(error));
+  return { ok: false, kind: "failed", errorId: randomUUID(), message: err.message, stack: err.stack };
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (value === null) return "null";
+  if (typeof value === "object") return Array.isArray(value) ? "an array" : "an object that is not an effect";
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,128 @@
+// Loads a project's TypeScript modules: sucrase strips types and turns ES
+// imports into CommonJS (keeping line numbers, so stack traces point at the
+// user's lines), and a small module system resolves `calyx`, relative imports
+// and the project's own node_modules. Works the same inside the single executable.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { compileFunction } from "node:vm";
+import { transform } from "sucrase";
+import { codeFrame, displayPath } from "./project-files.js";
+import type { ProjectProblem } from "./messages.js";
+
+/** Thrown when a module cannot be compiled or throws while loading. */
+export class ProjectLoadError extends Error {
+  readonly problem: ProjectProblem;
+  constructor(problem: ProjectProblem) {
+    super(problem.message);
+    this.name = "ProjectLoadError";
+    this.problem = problem;
+  }
+}
+
+interface CjsModule {
+  exports: Record<string, unknown>;
+}
+
+export class ModuleLoader {
+  readonly #projectDir: string;
+  readonly #builtins: Readonly<Record<string, unknown>>;
+  readonly #cache = new Map<string, CjsModule>();
+  readonly #externalRequire: NodeJS.Require;
+
+  /** `builtins` maps module names (`calyx`, `calyx/testkit`) to the objects user code receives. */
+  constructor(projectDir: string, builtins: Readonly<Record<string, unknown>>) {
+    this.#projectDir = resolve(projectDir);
+    this.#builtins = builtins;
+    this.#externalRequire = createRequire(join(this.#projectDir, "package.json"));
+  }
+
+  /** Loads (once) and returns a module's exports. */
+  load(file: string): Record<string, unknown> {
+    const cached = this.#cache.get(file);
+    if (cached) return cached.exports;
+    const source = readFileSync(file, "utf8");
+    const code = this.#transpile(file, source);
+    const module: CjsModule = { exports: {} };
+    this.#cache.set(file, module);
+    let fn: (...args: unknown[]) => void;
+    try {
+      fn = compileFunction(code, ["exports", "require", "module", "__filename", "__dirname"], { filename: file }) as (...args: unknown[]) => void;
+    } catch (error) {
+      this.#cache.delete(file);
+      throw this.#problem("ERR_MODULE_SYNTAX", file, source, error, undefined);
+    }
+    try {
+      fn(module.exports, (spec: string) => this.#require(file, spec), module, file, dirname(file));
+    } catch (error) {
+      this.#cache.delete(file);
+      if (error instanceof ProjectLoadError) throw error;
+      throw this.#problem("ERR_MODULE_THREW", file, source, error, locationInStack(error, file));
+    }
+    return module.exports;
+  }
+
+  #transpile(file: string, source: string): string {
+    try {
+      return transform(source, { transforms: ["typescript", "imports"], filePath: file, production: true }).code;
+    } catch (error) {
+      const loc = (error as { loc?: { line: number; column: number } }).loc;
+      const at = loc ? { line: loc.line, column: loc.column + 1 } : undefined;
+      const message = error instanceof Error ? error.message.replace(/^Error transforming [^:]+: /, "").replace(/ \(\d+:\d+\)$/, "") : String(error);
+      throw this.#problem("ERR_MODULE_SYNTAX", file, source, new Error(message), at);
+    }
+  }
+
+  #require(from: string, spec: string): unknown {
+    const builtin = this.#builtins[spec];
+    if (builtin !== undefined) return builtin;
+    if (spec.startsWith(".") || spec.startsWith("/")) {
+      const target = resolveLocal(dirname(from), spec);
+      if (target === undefined) {
+        throw new ProjectLoadError({
+          code: "ERR_MODULE_NOT_FOUND", file: displayPath(this.#projectDir, from), line: undefined, column: undefined, frame: undefined,
+          message: `${displayPath(this.#projectDir, from)}: cannot find module '${spec}' (looked for .ts, .js and index files)`,
+        });
+      }
+      if (/\.(json)$/.test(target)) return JSON.parse(readFileSync(target, "utf8")) as unknown;
+      return this.load(target);
+    }
+    return this.#externalRequire(spec) as unknown;
+  }
+
+  #problem(code: string, file: string, source: string, error: unknown, at: { line: number; column: number } | undefined): ProjectLoadError {
+    const shown = displayPath(this.#projectDir, file);
+    const reason = error instanceof Error ? error.message : String(error);
+    const where = at ? `${shown}:${at.line}:${at.column}` : shown;
+    const what = code === "ERR_MODULE_SYNTAX" ? "does not compile" : "threw while loading";
+    return new ProjectLoadError({
+      code, file: shown, line: at?.line, column: at?.column,
+      frame: at ? codeFrame(source, at.line, at.column) : undefined,
+      message: `${where}: ${what}: ${reason}`,
+    });
+  }
+}
+
+const EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".json"];
+
+function resolveLocal(dir: string, spec: string): string | undefined {
+  const base = resolve(dir, spec);
+  const candidates = [base];
+  // TypeScript projects import "./x.js" for "./x.ts".
+  if (/\.[mc]?js$/.test(base)) candidates.push(base.replace(/\.([mc]?)js$/, ".$1ts"));
+  for (const ext of EXTENSIONS) candidates.push(base + ext);
+  for (const ext of EXTENSIONS) candidates.push(join(base, "index" + ext));
+  return candidates.find((c) => existsSync(c) && statSync(c).isFile());
+}
+
+/** The first stack frame in `file`, as a 1-based position. */
+function locationInStack(error: unknown, file: string): { line: number; column: number } | undefined {
+  const stack = error instanceof Error ? error.stack ?? "" : "";
+  for (const line of stack.split("\n")) {
+    const i = line.indexOf(file + ":");
+    if (i < 0) continue;
+    const m = /^:(\d+):(\d+)/.exec(line.slice(i + file.length));
+    if (m) return { line: Number(m[1]), column: Number(m[2]) };
+  }
+  return undefined;
+}

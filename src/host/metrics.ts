@@ -1,0 +1,35 @@
+// Counters for /_calyx/metrics, in Prometheus' text format.
+
+export class Metrics {
+  readonly #commands = new Map<string, number>();
+  readonly #queries = new Map<string, number>();
+  readonly #started = Date.now();
+
+  command(component: string, command: string, outcome: string): void {
+    const key = `component="${component}",command="${command}",outcome="${outcome}"`;
+    this.#commands.set(key, (this.#commands.get(key) ?? 0) + 1);
+  }
+
+  query(view: string, query: string): void {
+    const key = `view="${view}",query="${query}"`;
+    this.#queries.set(key, (this.#queries.get(key) ?? 0) + 1);
+  }
+
+  render(): string {
+    const lines = [
+      "# HELP calyx_commands_total Commands handled, by component, command and outcome.",
+      "# TYPE calyx_commands_total counter",
+      ...[...this.#commands].map(([k, v]) => `calyx_commands_total{${k}} ${v}`),
+      "# HELP calyx_queries_total View queries served.",
+      "# TYPE calyx_queries_total counter",
+      ...[...this.#queries].map(([k, v]) => `calyx_queries_total{${k}} ${v}`),
+      "# HELP calyx_uptime_seconds Seconds since start.",
+      "# TYPE calyx_uptime_seconds gauge",
+      `calyx_uptime_seconds ${((Date.now() - this.#started) / 1000).toFixed(1)}`,
+      "# HELP calyx_heap_used_bytes V8 heap in use (main thread).",
+      "# TYPE calyx_heap_used_bytes gauge",
+      `calyx_heap_used_bytes ${process.memoryUsage().heapUsed}`,
+    ];
+    return lines.join("\n") + "\n";
+  }
+}

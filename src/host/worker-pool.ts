@@ -1,0 +1,248 @@
+// A pool of worker threads running user code. Commands are routed by entity:
+// hash(component, id) % size, so one worker is the single writer of an entity
+// and keeps its state hot. A worker that overruns a handler's timeout, crashes
+// or runs out of memory is replaced; only its in-flight commands fail.
+import { Worker } from "node:worker_threads";
+import { CommandRejected, HostError, ProjectError } from "./errors.js";
+import type { FromWorker, Manifest, ReplyData, RequestData, ToWorker } from "./messages.js";
+import type { EntityWrite } from "../storage/store.js";
+import { workerScript } from "./worker-script.js";
+
+export interface PoolOptions {
+  readonly projectDir: string;
+  readonly dataDir: string;
+  /** Worker threads (default: available cores). */
+  readonly workers: number;
+  /** A handler running longer than this has its worker replaced. */
+  readonly handlerTimeoutMs: number;
+  /** Commands queued or running on one worker before new ones get ERR_OVERLOADED. */
+  readonly queueMax: number;
+  /** Heap limit of one worker. */
+  readonly workerHeapMb: number;
+  readonly log: (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface CommandOutcome {
+  readonly write: EntityWrite | undefined;
+  readonly value: unknown;
+}
+
+interface Pending {
+  readonly reqId: number;
+  readonly component: string;
+  readonly id: string;
+  readonly command: string;
+  readonly timeoutMs: number;
+  startedAt: number;
+  readonly resolve: (o: CommandOutcome) => void;
+  readonly reject: (e: Error) => void;
+  readonly message: ToWorker;
+}
+
+const WATCHDOG_INTERVAL_MS = 50;
+
+class Slot {
+  worker: Worker | undefined;
+  ready: Promise<Manifest> | undefined;
+  /** In arrival order; the worker answers in the same order. */
+  readonly inFlight = new Map<number, Pending>();
+  generation = 0;
+}
+
+export class WorkerPool {
+  readonly #options: PoolOptions;
+  readonly #slots: Slot[] = [];
+  #nextReqId = 1;
+  #watchdog: NodeJS.Timeout | undefined;
+  #stopping = false;
+  #timeouts = new Map<string, number>();
+
+  constructor(options: PoolOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** Starts every worker; resolves with the project's manifest, or rejects with a ProjectError. */
+  async start(): Promise<Manifest> {
+    for (let i = 0; i < Math.max(1, this.#options.workers); i++) this.#slots.push(new Slot());
+    const manifests = await Promise.allSettled(this.#slots.map((slot) => this.#spawn(slot)));
+    const failure = manifests.find((m) => m.status === "rejected");
+    if (failure && failure.status === "rejected") {
+      await this.stop();
+      throw failure.reason;
+    }
+    const first = manifests[0];
+    if (!first || first.status !== "fulfilled") throw new Error("no worker started");
+    for (const e of first.value.entities) {
+      for (const c of e.commands) if (c.timeoutMs !== undefined) this.#timeouts.set(`${e.name}.${c.name}`, c.timeoutMs);
+    }
+    this.#watchdog = setInterval(() => this.#checkTimeouts(), WATCHDOG_INTERVAL_MS);
+    this.#watchdog.unref();
+    return first.value;
+  }
+
+  /** Runs a command on the entity's worker. Rejects with HostError or CommandRejected. */
+  call(component: string, id: string, command: string, body: unknown, request: RequestData | undefined): Promise<CommandOutcome> {
+    if (this.#stopping) return Promise.reject(new HostError("ERR_STOPPING", "the server is shutting down", { retryAfterMs: 1000 }));
+    const slot = this.#slots[hashEntity(component, id) % this.#slots.length];
+    if (!slot) throw new Error("pool not started");
+    if (slot.inFlight.size >= this.#options.queueMax) {
+      return Promise.reject(new HostError("ERR_OVERLOADED", `too many commands queued for this worker (${this.#options.queueMax}); retry shortly`, { retryAfterMs: 100 }));
+    }
+    const reqId = this.#nextReqId++;
+    const message: ToWorker = { t: "command", reqId, component, id, command, body, request };
+    return new Promise<CommandOutcome>((resolve, reject) => {
+      const pending: Pending = {
+        reqId, component, id, command, message, resolve, reject, startedAt: performance.now(),
+        timeoutMs: this.#timeouts.get(`${component}.${command}`) ?? this.#options.handlerTimeoutMs,
+      };
+      slot.inFlight.set(reqId, pending);
+      // A worker being replaced gets its queue when it is ready again.
+      if (slot.worker && slot.ready === undefined) slot.worker.postMessage(message);
+    });
+  }
+
+  /** Tells the entity's worker to drop its cached state. */
+  invalidate(component: string, id: string): void {
+    const slot = this.#slots[hashEntity(component, id) % this.#slots.length];
+    if (slot?.worker && slot.ready === undefined) slot.worker.postMessage({ t: "invalidate", component, id } satisfies ToWorker);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    await Promise.all(this.#slots.map(async (slot) => {
+      const w = slot.worker;
+      slot.worker = undefined;
+      slot.generation++;
+      for (const p of slot.inFlight.values()) p.reject(new HostError("ERR_STOPPING", "the server is shutting down", { retryAfterMs: 1000 }));
+      slot.inFlight.clear();
+      if (w) await w.terminate();
+    }));
+  }
+
+  #spawn(slot: Slot): Promise<Manifest> {
+    const script = workerScript();
+    const generation = ++slot.generation;
+    const worker = new Worker(script.filename, {
+      ...script.options,
+      resourceLimits: { maxOldGenerationSizeMb: this.#options.workerHeapMb },
+    });
+    worker.unref();
+    slot.worker = worker;
+    const ready = new Promise<Manifest>((resolve, reject) => {
+      worker.on("message", (m: FromWorker) => {
+        if (slot.generation !== generation) return;
+        switch (m.t) {
+          case "loaded":
+            slot.ready = undefined;
+            worker.ref();
+            for (const p of slot.inFlight.values()) {
+              p.startedAt = performance.now();
+              worker.postMessage(p.message);
+            }
+            resolve(m.manifest);
+            return;
+          case "loadFailed":
+            reject(new ProjectError(m.problems));
+            return;
+          case "result":
+            this.#settle(slot, m.reqId, m.write, m.reply);
+            return;
+          case "log":
+            this.#options.log(m.level, m.msg, m.fields);
+            return;
+        }
+      });
+      worker.on("error", (error) => {
+        if (slot.generation !== generation) return;
+        reject(error);
+        this.#replace(slot, `worker crashed: ${error.message}`, (p) => restarted(p, error.message, error));
+      });
+      worker.on("exit", (code) => {
+        if (slot.generation !== generation || this.#stopping) return;
+        reject(new Error(`worker exited with code ${code} while loading`));
+        this.#replace(slot, `worker exited with code ${code}`, (p) => restarted(p, `its worker exited with code ${code}`, undefined));
+      });
+    });
+    slot.ready = ready;
+    ready.catch(() => undefined);
+    return ready;
+  }
+
+  #settle(slot: Slot, reqId: number, write: EntityWrite | undefined, reply: ReplyData): void {
+    const p = slot.inFlight.get(reqId);
+    if (!p) return;
+    slot.inFlight.delete(reqId);
+    // The next command in this worker's queue starts now.
+    const next = slot.inFlight.values().next();
+    if (!next.done) next.value.startedAt = Math.max(next.value.startedAt, performance.now());
+    if (reply.ok) {
+      p.resolve({ write, value: reply.value });
+    } else if (reply.kind === "rejected") {
+      p.reject(new CommandRejected(reply.status, reply.code, reply.message));
+    } else if (reply.kind === "failed") {
+      this.#options.log("error", `${p.component}.${p.command} failed: ${reply.message}`, {
+        component: p.component, entityId: p.id, command: p.command, errorId: reply.errorId, stack: reply.stack,
+      });
+      p.reject(new HostError("ERR_HANDLER_FAILED", `the handler of ${p.component}.${p.command} failed (error id ${reply.errorId})`, { errorId: reply.errorId }));
+    } else {
+      p.reject(new HostError("ERR_UNKNOWN_COMMAND", reply.message));
+    }
+  }
+
+  #checkTimeouts(): void {
+    const now = performance.now();
+    for (const slot of this.#slots) {
+      if (slot.ready !== undefined) continue;
+      const head = slot.inFlight.values().next();
+      if (head.done) continue;
+      const p = head.value;
+      if (now - p.startedAt <= p.timeoutMs) continue;
+      this.#options.log("error", `${p.component}.${p.command} ran past its ${p.timeoutMs} ms timeout; replacing its worker`, {
+        component: p.component, entityId: p.id, command: p.command,
+      });
+      this.#replace(slot, "a handler timed out", () =>
+        new HostError("ERR_HANDLER_TIMEOUT", `the handler of ${p.component}.${p.command} did not finish within ${p.timeoutMs} ms; its worker was replaced`));
+    }
+  }
+
+  /**
+   * Kills the slot's worker and starts a new one. The command it was running
+   * (the head of its queue) fails; the ones behind it had not started, so they
+   * run on the replacement.
+   */
+  #replace(slot: Slot, why: string, headError: (p: Pending) => HostError): void {
+    if (this.#stopping) return;
+    const old = slot.worker;
+    const head = slot.inFlight.values().next();
+    if (!head.done) {
+      const p = head.value;
+      slot.inFlight.delete(p.reqId);
+      p.reject(headError(p));
+    }
+    this.#options.log("warn", `replacing a worker: ${why}`, { requeued: slot.inFlight.size });
+    if (old) void old.terminate();
+    this.#spawn(slot).catch((error: unknown) => {
+      this.#options.log("error", `a replacement worker failed to start: ${error instanceof Error ? error.message : String(error)}`, {});
+      for (const p of slot.inFlight.values()) p.reject(new HostError("ERR_WORKER_RESTARTED", `${p.component}.${p.command} was not run: no worker could be started`, { retryAfterMs: 1000 }));
+      slot.inFlight.clear();
+    });
+  }
+}
+
+function restarted(p: Pending, why: string, cause: unknown): HostError {
+  return new HostError("ERR_WORKER_RESTARTED", `${p.component}.${p.command} was not completed: ${why}; it is safe to retry`, { retryAfterMs: 100, cause });
+}
+
+/** FNV-1a over component and id: stable, cheap, well spread. */
+export function hashEntity(component: string, id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < component.length; i++) h = Math.imul(h ^ component.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ 0, 0x01000193);
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
