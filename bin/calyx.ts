@@ -5,6 +5,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { CliError, serve, type ServeOptions } from "../src/cli/serve.js";
 import { scaffold } from "../src/cli/new-project.js";
+import { runProjectTests } from "../src/cli/test-project.js";
 import { VERSION } from "../src/cli/version.js";
 import type { LogLevel } from "../src/host/logger.js";
 import type { Durability } from "../src/storage/store.js";
@@ -65,6 +66,14 @@ void yargs(hideBin(process.argv))
     y.positional("dir", { type: "string", demandOption: true, describe: "folder to create (must not exist or be empty)" }), (args) => {
     try {
       scaffold(String(args.dir));
+    } catch (error) {
+      fail(error);
+    }
+  })
+  .command("test [dir]", "run a project's tests (test/**/*.test.ts) with node:test", (y) =>
+    y.positional("dir", { type: "string", default: ".", describe: "project folder" }), (args) => {
+    try {
+      runProjectTests(String(args.dir));
     } catch (error) {
       fail(error);
     }

@@ -80,12 +80,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     }
     throw error;
   }
-  const service: Service = {
-    routes: () => runtime.routes(),
-    command: (component, command, id, body, request) => runtime.command(component, command, id, body, request),
-    query: (view, query, params) => runtime.query(view, query, params),
-    metrics: () => runtime.metrics.render(),
-  };
+  const service: Service = runtime;
   const server = new UwsServer(service, { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log });
   try {
     await server.start();

@@ -4,8 +4,7 @@
 // one at a time, in order; the worker pipelines: it runs the next command on
 // the new in-memory state without waiting for the commit.
 import { randomUUID } from "node:crypto";
-import { makeContext } from "../api/components.js";
-import { isEffect, type EffectData } from "../api/effects.js";
+import { describe, executeCommand, UnknownCommandError } from "../api/execute.js";
 import type { EntityWrite, StoredState, ViewRowChange } from "../storage/store.js";
 import type { LoadedComponent } from "./discovery.js";
 import type { ReplyData, RequestData } from "./messages.js";
@@ -55,63 +54,31 @@ export class EntityRunner {
 
   run(component: string, id: string, commandName: string, body: unknown, request: RequestData | undefined): RunResult {
     const entity = this.#entities.get(component);
-    const command = (entity?.definition["commands"] as Record<string, { handler?: unknown }> | undefined)?.[commandName];
-    if (!entity || typeof command?.handler !== "function") {
-      return { write: undefined, reply: { ok: false, kind: "unknown", message: `no command '${commandName}' on component '${component}'` } };
-    }
+    if (!entity) return { write: undefined, reply: { ok: false, kind: "unknown", message: `no component '${component}'` } };
+    const shape = entity.definition as unknown as Parameters<typeof executeCommand>[0];
     const current = this.#load(entity, id);
-    const ctx = makeContext(id, commandName, request);
-    let data: EffectData;
-    try {
-      const result: unknown = (command.handler as (s: unknown, c: unknown, x: unknown) => unknown)(current.state, body, ctx);
-      if (!isEffect(result)) {
-        throw new TypeError(`${component}.${commandName} returned ${describe(result)}; a handler must return an effect such as ctx.reply(x) or ctx.update(s).reply(x)`);
-      }
-      data = result.data;
-    } catch (error) {
-      return { write: undefined, reply: failed(error) };
-    }
-    if (data.type === "error") {
-      return { write: undefined, reply: { ok: false, kind: "rejected", status: data.status, code: data.code, message: data.message } };
-    }
-    try {
-      return this.#apply(entity, id, current, data);
-    } catch (error) {
-      return { write: undefined, reply: failed(error) };
-    }
-  }
-
-  #apply(entity: LoadedComponent, id: string, current: Cached, data: Extract<EffectData, { type: "reply" }>): RunResult {
-    let next: Cached | undefined;
     let write: EntityWrite | undefined;
-    if (entity.kind === "eventSourcedEntity" && data.events && data.events.length > 0) {
-      const applyEvent = entity.definition["applyEvent"] as (s: unknown, e: unknown) => unknown;
-      let state = current.state;
-      const events = data.events.map((e) => {
-        const type = (e as { type?: unknown } | null)?.type;
-        if (typeof type !== "string") throw new TypeError(`${entity.name}: persisted event ${describe(e)} has no string 'type'`);
-        state = applyEvent(state, e);
-        return { type, payload: e };
-      });
-      next = { seq: current.seq + 1, state };
-      write = { component: entity.name, id, baseSeq: current.seq, state: { value: state }, events, views: this.#rows(entity.name, id, state) };
-    } else if (data.update && "state" in data.update) {
-      const state = data.update.state;
-      next = { seq: current.seq + 1, state };
-      write = {
-        component: entity.name, id, baseSeq: current.seq, state: { value: state },
-        events: [{ type: "state", payload: state }], views: this.#rows(entity.name, id, state),
-      };
-    } else if (data.update && "deleted" in data.update) {
-      next = { seq: current.seq + 1, state: (entity.definition["initialState"] as () => unknown)() };
-      write = {
-        component: entity.name, id, baseSeq: current.seq, state: { deleted: true },
-        events: [{ type: "delete", payload: null }], views: this.#rows(entity.name, id, null),
-      };
+    let value: unknown;
+    try {
+      const ex = executeCommand(shape, current.state, id, commandName, body, request);
+      if (ex.kind === "rejected") {
+        return { write: undefined, reply: { ok: false, kind: "rejected", status: ex.status, code: ex.code, message: ex.message } };
+      }
+      value = ex.value;
+      if (ex.change !== "none") {
+        const deleted = ex.change === "delete";
+        write = {
+          component, id, baseSeq: current.seq,
+          state: deleted ? { deleted: true } : { value: ex.state },
+          events: ex.events,
+          views: this.#rows(component, id, deleted ? null : ex.state),
+        };
+        this.#remember(component, id, { seq: current.seq + 1, state: ex.state });
+      }
+    } catch (error) {
+      if (error instanceof UnknownCommandError) return { write: undefined, reply: { ok: false, kind: "unknown", message: error.message } };
+      return { write: undefined, reply: failed(error) };
     }
-    const finalState = next ? next.state : current.state;
-    const value = data.replyIsFunction ? (data.reply as (s: unknown) => unknown)(finalState) : data.reply;
-    if (next) this.#remember(entity.name, id, next);
     return { write, reply: { ok: true, value } };
   }
 
@@ -163,11 +130,4 @@ function cacheKey(component: string, id: string): string {
 function failed(error: unknown): ReplyData {
   const err = error instanceof Error ? error : new Error(String(error));
   return { ok: false, kind: "failed", errorId: randomUUID(), message: err.message, stack: err.stack };
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (value === null) return "null";
-  if (typeof value === "object") return Array.isArray(value) ? "an array" : "an object that is not an effect";
-  return `a ${typeof value}`;
 }

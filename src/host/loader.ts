@@ -67,7 +67,7 @@ export class ModuleLoader {
       return transform(source, { transforms: ["typescript", "imports"], filePath: file, production: true }).code;
     } catch (error) {
       const loc = (error as { loc?: { line: number; column: number } }).loc;
-      const at = loc ? { line: loc.line, column: loc.column + 1 } : undefined;
+      const at = loc ? { line: loc.line, column: loc.column } : undefined; // sucrase columns are 1-based
       const message = error instanceof Error ? error.message.replace(/^Error transforming [^:]+: /, "").replace(/ \(\d+:\d+\)$/, "") : String(error);
       throw this.#problem("ERR_MODULE_SYNTAX", file, source, new Error(message), at);
     }

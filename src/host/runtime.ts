@@ -56,7 +56,7 @@ export class Runtime {
   readonly #viewsByName: ReadonlyMap<string, CompiledView>;
   /** Per entity: the commit the next reply must wait for (read-your-writes with pipelining). */
   readonly #lastCommit = new Map<string, Promise<unknown>>();
-  readonly metrics = new Metrics();
+  readonly #metrics = new Metrics();
 
   private constructor(options: RuntimeOptions, store: Store, committer: Committer, pool: WorkerPool, manifest: Manifest,
     views: Map<string, CompiledView>, viewsByName: Map<string, CompiledView>) {
@@ -148,26 +148,26 @@ export class Runtime {
     try {
       outcome = await this.#pool.call(component, id, command, body, request);
     } catch (error) {
-      this.metrics.command(component, command, errorCode(error));
+      this.#metrics.command(component, command, errorCode(error));
       throw error;
     }
     if (!outcome.write) {
       // Read-your-writes: never reply before the writes this reply saw are durable.
       const before = this.#lastCommit.get(key);
       if (before) await before.catch(() => undefined);
-      this.metrics.command(component, command, "ok");
+      this.#metrics.command(component, command, "ok");
       return outcome.value;
     }
     const commit = this.#committer.submit(outcome.write);
     this.#lastCommit.set(key, commit);
     try {
       await commit;
-      this.metrics.command(component, command, "ok");
+      this.#metrics.command(component, command, "ok");
       return outcome.value;
     } catch (error) {
       // The worker computed later commands on state that is not stored: it must reload.
       this.#pool.invalidate(component, id);
-      this.metrics.command(component, command, errorCode(error));
+      this.#metrics.command(component, command, errorCode(error));
       throw error;
     } finally {
       if (this.#lastCommit.get(key) === commit) this.#lastCommit.delete(key);
@@ -181,8 +181,13 @@ export class Runtime {
     if (!view || !query) throw new HostError("ERR_UNKNOWN_COMMAND", `no query '${queryName}' on view '${viewName}'`);
     const params = query.coerceParams(raw);
     const rows = this.#store.read((txn) => Array.from(query.execute(txn, params)));
-    this.metrics.query(viewName, queryName);
+    this.#metrics.query(viewName, queryName);
     return { shape: query.resultShape === "single" ? "single" : "list", rows };
+  }
+
+  /** Prometheus text for /_calyx/metrics. */
+  metrics(): string {
+    return this.#metrics.render();
   }
 
   /** Stops the workers, commits what is queued, closes the store. */

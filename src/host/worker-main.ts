@@ -20,7 +20,7 @@ function post(message: FromWorker): void {
 }
 
 function load(projectDir: string, dataDir: string): void {
-  const loader = new ModuleLoader(projectDir, { calyx, "calyx/testkit": calyx });
+  const loader = new ModuleLoader(projectDir, { calyx });
   const problems: ProjectProblem[] = [];
   const modules: { file: string; exports: Record<string, unknown> }[] = [];
   for (const file of componentFiles(projectDir)) {
