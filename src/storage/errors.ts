@@ -29,6 +29,8 @@ export type StorageErrorCode =
   | "ERR_COMMIT_FAILED"
   /** A CommitHook threw while applying this write; the write was rolled back. */
   | "ERR_HOOK_FAILED"
+  /** A value of this write cannot be stored (not serializable); the write was rolled back. */
+  | "ERR_WRITE_INVALID"
   /** A restore/import target is not empty, or an input file is malformed. */
   | "ERR_RESTORE_TARGET"
   | "ERR_IMPORT_FORMAT";

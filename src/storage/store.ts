@@ -44,6 +44,12 @@ export interface StoredState {
   /** Entity sequence number: 1 after the first write, +1 per write. */
   readonly seq: number;
   readonly state: unknown;
+  /**
+   * Set when the entity was deleted. The row is kept as a tombstone so that the
+   * sequence (and the entity log) continues: the next write must carry
+   * baseSeq = seq, and `state` is undefined (start from the initial state).
+   */
+  readonly deleted?: true;
 }
 
 /** One journal record (journal/[globalSeq]). */
@@ -102,3 +108,79 @@ export interface CommitHook {
 export type DurableListener = (batch: readonly { write: EntityWrite; result: CommitResult; hookResult: unknown }[]) => void;
 
 export type Durability = "full" | "batched" | "none";
+
+/** A journal record with its position: journal/[globalSeq]. */
+export interface JournalEntry extends JournalRecord {
+  readonly globalSeq: number;
+}
+
+/** Receives journal entries in globalSeq order, in chunks. Returning a promise pauses the tail until it settles. */
+export type TailListener = (entries: readonly JournalEntry[]) => void | Promise<void>;
+
+export interface TailHandle {
+  /** Stops delivery; entries already handed to the listener stay delivered. */
+  stop(): void;
+  /** Resolves when the tail stops: on stop(), on store close, or rejected if the listener threw. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * The write transaction the Committer works in. A savepoint (one level) marks
+ * the start of one EntityWrite's changes so that they alone can be undone when
+ * its hook throws; see README.md "Failure rules".
+ */
+export interface CommitTxn extends WriteTxn {
+  /** Starts recording undo information for the following put/remove calls. */
+  savepoint(): void;
+  /** Undoes every put/remove since savepoint(), in reverse order, and stops recording. */
+  rollbackToSavepoint(): void;
+  /** Keeps the changes since savepoint() and stops recording. */
+  releaseSavepoint(): void;
+}
+
+/**
+ * One storage environment. Implemented by LmdbStore (on disk) and MemoryStore
+ * (tests of upper layers); both pass test/storage/store.contract.ts.
+ *
+ * Reads are synchronous and see the latest committed (for durability "full":
+ * durable) snapshot. There is one writer: the Committer, through write().
+ */
+export interface Store {
+  readonly durability: Durability;
+  /**
+   * Runs fn on one consistent snapshot and returns its result. Lazy iterables
+   * from txn.range must be consumed inside fn. Do not call from inside a hook
+   * (use the hook's txn).
+   */
+  read<T>(fn: (txn: ReadTxn) => T): T;
+  /** state/[component, id], or undefined. A tombstone has `deleted: true`. */
+  getState(component: string, id: string): StoredState | undefined;
+  /** The last global journal sequence, 0 when the journal is empty. O(log n). */
+  journalHead(): number;
+  /** Up to `limit` journal entries with globalSeq >= fromGlobalSeq, in order. */
+  readJournal(fromGlobalSeq: number, limit: number): JournalEntry[];
+  /** Up to `limit` journal entries of one entity with entitySeq >= fromEntitySeq, in order. */
+  replayEntity(component: string, id: string, fromEntitySeq?: number, limit?: number): JournalEntry[];
+  /**
+   * Delivers every journal entry with globalSeq >= fromGlobalSeq, then new ones
+   * as their commits complete, in order, in chunks, asynchronously: a slow
+   * listener delays only itself, never the committer (it reads the journal
+   * from disk at its own pace, so nothing is buffered for it).
+   */
+  tail(fromGlobalSeq: number, listener: TailListener): TailHandle;
+  /**
+   * Runs fn in one write transaction and commits it. Resolves with fn's result
+   * once the commit is durable per `durability`; rejects with fn's error
+   * (nothing written), or a StorageError (ERR_DISK_FULL, ERR_COMMIT_FAILED,
+   * ERR_STORE_CLOSED) if the commit failed (nothing written).
+   */
+  write<T>(fn: (txn: CommitTxn) => T): Promise<T>;
+  /** Waits for pending writes, stops tails, releases the environment. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Test-only fault injection, implemented by both stores. */
+export interface FaultInjection {
+  /** The next write() runs fn, then fails as if its commit had failed with `error` (nothing is written). */
+  failNextCommit(error: Error): void;
+}

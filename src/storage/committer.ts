@@ -1,0 +1,353 @@
+// Group commit: many EntityWrites in ONE write transaction, one fsync for all.
+// The rules (guard, per-write rollback, batch failure, backpressure) are in
+// README.md "Group commit"; the comments here say why the code is shaped so.
+import { StorageError } from "./errors.js";
+import { entityLogKey, journalKey, partitionOf, stateKey } from "./layout.js";
+import type {
+  CommitHook,
+  CommitResult,
+  CommitTxn,
+  DurableListener,
+  Durability,
+  EntityWrite,
+  JournalRecord,
+  Store,
+  StoredState,
+} from "./store.js";
+
+export interface CommitterOptions {
+  /** Must equal store.durability when given (the store's sync flags decide it). */
+  readonly durability?: Durability;
+  /** Writes in one transaction at most. Default 1024. */
+  readonly batchMax?: number;
+  /** Writes waiting or committing at most; beyond it submit() rejects with ERR_BACKPRESSURE. Default 50,000. */
+  readonly queueMax?: number;
+  /** Accepted for configuration symmetry; the store's batchedFlushMs is the one that applies. */
+  readonly batchedFlushMs?: number;
+  readonly hook?: CommitHook;
+  /** Where loud errors go (writer conflicts, listener failures). Default console.error. */
+  readonly logError?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
+}
+
+export const COMMITTER_DEFAULTS = { batchMax: 1024, queueMax: 50_000 } as const;
+
+interface Pending {
+  readonly write: EntityWrite;
+  readonly resolve: (result: CommitResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+// Outcome of one write inside a batch; failures settle only after the batch
+// commits too (an earlier failure must not overtake an earlier success).
+interface Outcome {
+  readonly pending: Pending;
+  readonly result: CommitResult | undefined;
+  readonly error: unknown;
+  readonly hookResult: unknown;
+}
+
+const committers = new WeakSet<Store>();
+
+/** Entities whose last write failed, remembered so the dependent conflicts that follow are not reported as routing bugs. */
+const RECENT_FAILURES_MAX = 10_000;
+
+export class Committer {
+  readonly #store: Store;
+  readonly #batchMax: number;
+  readonly #queueMax: number;
+  readonly #hook: CommitHook | undefined;
+  readonly #logError: (message: string, fields: Readonly<Record<string, unknown>>) => void;
+  readonly #listeners: DurableListener[] = [];
+  // FIFO without Array#shift: items before #head are taken.
+  #queue: Pending[] = [];
+  #head = 0;
+  #inFlight = 0;
+  #committing = false;
+  #state: "new" | "running" | "stopping" | "stopped" = "new";
+  #drained: (() => void) | undefined;
+  #nextGlobalSeq = 1;
+  #recentFailures = new Set<string>();
+  /** Moving average of batch commit time, for Retry-After. */
+  #batchMsAvg = 1;
+
+  constructor(store: Store, options: CommitterOptions = {}) {
+    if (options.durability !== undefined && options.durability !== store.durability) {
+      throw new Error(
+        `Committer: durability '${options.durability}' differs from the store's '${store.durability}'; ` +
+          `durability is chosen when the store is opened (it sets LMDB's sync flags)`,
+      );
+    }
+    this.#store = store;
+    this.#batchMax = options.batchMax ?? COMMITTER_DEFAULTS.batchMax;
+    this.#queueMax = options.queueMax ?? COMMITTER_DEFAULTS.queueMax;
+    if (!(this.#batchMax >= 1) || !(this.#queueMax >= 1)) throw new RangeError("Committer: batchMax and queueMax must be >= 1");
+    this.#hook = options.hook;
+    this.#logError = options.logError ?? ((message, fields) => console.error(`calyx storage: ${message}`, fields));
+  }
+
+  /** Reads the journal head (O(log n)); the committer must be the store's only writer. */
+  start(): void {
+    if (this.#state !== "new") throw new Error(`Committer.start: already ${this.#state}`);
+    if (committers.has(this.#store)) throw new Error("Committer.start: this store already has a running committer (one writer per store)");
+    committers.add(this.#store);
+    this.#nextGlobalSeq = this.#store.journalHead() + 1;
+    this.#state = "running";
+  }
+
+  /** Called, in commit order, with the successful writes of each durable batch. */
+  onDurable(listener: DurableListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const i = this.#listeners.indexOf(listener);
+      if (i >= 0) this.#listeners.splice(i, 1);
+    };
+  }
+
+  /** Writes waiting or committing now. */
+  get pending(): number {
+    return this.#queue.length - this.#head + this.#inFlight;
+  }
+
+  /**
+   * Queues one write. Resolves once the batch holding it is durable; rejects
+   * with a StorageError: ERR_BACKPRESSURE (immediately, queue full),
+   * ERR_STORE_CLOSED, ERR_WRITER_CONFLICT, ERR_HOOK_FAILED, ERR_KEY_*,
+   * ERR_WRITE_INVALID, or the batch's ERR_DISK_FULL / ERR_COMMIT_FAILED.
+   */
+  submit(write: EntityWrite): Promise<CommitResult> {
+    if (this.#state !== "running") {
+      return Promise.reject(new StorageError("ERR_STORE_CLOSED", `the committer is ${this.#state}; write of ${write.component}/${write.id} refused`));
+    }
+    const pending = this.pending;
+    if (pending >= this.#queueMax) {
+      const retryAfterMs = Math.max(1, Math.ceil((pending / this.#batchMax) * this.#batchMsAvg));
+      return Promise.reject(
+        new StorageError(
+          "ERR_BACKPRESSURE",
+          `${pending} writes are waiting for the committer (queueMax ${this.#queueMax}); retry in ${retryAfterMs} ms`,
+          { retryAfterMs },
+        ),
+      );
+    }
+    return new Promise<CommitResult>((resolve, reject) => {
+      this.#queue.push({ write, resolve, reject });
+      if (!this.#committing) this.#startBatch();
+    });
+  }
+
+  /** Stops accepting writes, commits everything queued, then resolves. */
+  async stop(): Promise<void> {
+    if (this.#state === "stopped" || this.#state === "new") {
+      this.#state = "stopped";
+      return;
+    }
+    this.#state = "stopping";
+    if (this.#committing || this.pending > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
+    this.#state = "stopped";
+    committers.delete(this.#store);
+  }
+
+  // ---- the batch -------------------------------------------------------------
+
+  #startBatch(): void {
+    this.#committing = true;
+    const started = performance.now();
+    const firstGlobalSeq = this.#nextGlobalSeq;
+    let outcomes: Outcome[] = [];
+    // The callback runs when lmdb-js's write thread holds the transaction, so
+    // it takes everything queued by then: writes keep joining until the last
+    // moment, and the next batch accumulates while this one fsyncs.
+    this.#store
+      .write((txn) => {
+        const batch = this.#take();
+        this.#inFlight = batch.length;
+        outcomes = this.#apply(txn, batch);
+      })
+      .then(
+        () => this.#settle(outcomes, undefined),
+        (error: unknown) => {
+          this.#nextGlobalSeq = firstGlobalSeq; // nothing of the batch was written
+          this.#settle(outcomes, toBatchError(error));
+        },
+      )
+      .finally(() => {
+        this.#batchMsAvg = 0.8 * this.#batchMsAvg + 0.2 * (performance.now() - started);
+        this.#inFlight = 0;
+        this.#committing = false;
+        if (this.#queue.length > this.#head) this.#startBatch();
+        else if (this.#drained) {
+          const drained = this.#drained;
+          this.#drained = undefined;
+          drained();
+        }
+      })
+      .catch((error: unknown) => this.#logError("committer bookkeeping failed", { error }));
+  }
+
+  #take(): Pending[] {
+    const end = Math.min(this.#queue.length, this.#head + this.#batchMax);
+    const batch = this.#queue.slice(this.#head, end);
+    this.#head = end;
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return batch;
+  }
+
+  #apply(txn: CommitTxn, batch: readonly Pending[]): Outcome[] {
+    const time = Date.now();
+    const outcomes: Outcome[] = new Array<Outcome>(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i] as Pending;
+      outcomes[i] = this.#applyOne(txn, pending, time);
+    }
+    return outcomes;
+  }
+
+  #applyOne(txn: CommitTxn, pending: Pending, time: number): Outcome {
+    const w = pending.write;
+    let key: Buffer;
+    let stored: StoredState | undefined;
+    try {
+      key = stateKey(w.component, w.id);
+      stored = txn.get("state", key) as StoredState | undefined;
+    } catch (error) {
+      return fail(pending, error);
+    }
+    const seq = stored?.seq ?? 0;
+    if (seq !== w.baseSeq) return fail(pending, this.#conflict(w, seq));
+
+    const changes = w.state !== undefined || w.events.length > 0;
+    const newSeq = changes ? seq + 1 : seq;
+    let g = this.#nextGlobalSeq;
+    let hookResult: unknown;
+    // Everything this write does to the transaction (our puts and the
+    // hook's) is recorded from here, so a failure undoes exactly this write.
+    txn.savepoint();
+    try {
+      if (changes) {
+        const partition = partitionOf(w.component, w.id);
+        txn.put("entityLog", entityLogKey(w.component, w.id, newSeq), g);
+        if (w.events.length > 0) {
+          for (const e of w.events) {
+            txn.put("journal", journalKey(g++), record(w, newSeq, e.type, e.payload, time, partition));
+          }
+        } else if (w.state !== undefined) {
+          const deleted = "deleted" in w.state;
+          const payload = "deleted" in w.state ? null : w.state.value;
+          txn.put("journal", journalKey(g++), record(w, newSeq, deleted ? "delete" : "state", payload, time, partition));
+        }
+        txn.put("state", key, nextState(stored, w.state, newSeq));
+      }
+      if (this.#hook !== undefined) {
+        try {
+          hookResult = this.#hook.apply(txn, w);
+        } catch (error) {
+          throw new StorageError(
+            "ERR_HOOK_FAILED",
+            `the commit hook failed for ${w.component}/${w.id}: ${(error as Error | undefined)?.message ?? String(error)}; this write was rolled back`,
+            { cause: error },
+          );
+        }
+      }
+    } catch (error) {
+      txn.rollbackToSavepoint();
+      this.#rememberFailure(w);
+      return fail(pending, error instanceof StorageError ? error : invalidWrite(w, error));
+    }
+    txn.releaseSavepoint();
+    this.#nextGlobalSeq = g;
+    if (this.#recentFailures.size > 0) this.#recentFailures.delete(entityName(w));
+    return { pending, result: { seq: newSeq, globalSeq: g - 1 }, error: undefined, hookResult };
+  }
+
+  #conflict(w: EntityWrite, storedSeq: number): StorageError {
+    const name = entityName(w);
+    const cascade = this.#recentFailures.has(name);
+    const error = new StorageError(
+      "ERR_WRITER_CONFLICT",
+      cascade
+        ? `write of ${w.component}/${w.id} was computed on sequence ${w.baseSeq}, but the store holds ${storedSeq}: ` +
+            `an earlier write of this entity failed; reload its state from the store and retry`
+        : `write of ${w.component}/${w.id} was computed on sequence ${w.baseSeq}, but the store holds ${storedSeq}: ` +
+            `two writers for one entity (a routing bug) or a stale cache; the write was refused, nothing was overwritten`,
+    );
+    if (!cascade) {
+      this.#logError("single-writer guard refused a write", {
+        component: w.component, id: w.id, baseSeq: w.baseSeq, storedSeq, code: error.code,
+      });
+    }
+    return error;
+  }
+
+  #rememberFailure(w: EntityWrite): void {
+    if (this.#recentFailures.size >= RECENT_FAILURES_MAX) this.#recentFailures.clear();
+    this.#recentFailures.add(entityName(w));
+  }
+
+  #settle(outcomes: readonly Outcome[], batchError: StorageError | undefined): void {
+    if (batchError === undefined && this.#listeners.length > 0) {
+      const durable: { write: EntityWrite; result: CommitResult; hookResult: unknown }[] = [];
+      for (const o of outcomes) if (o.result) durable.push({ write: o.pending.write, result: o.result, hookResult: o.hookResult });
+      for (const listener of this.#listeners) {
+        try {
+          listener(durable);
+        } catch (error) {
+          this.#logError("an onDurable listener threw", { error });
+        }
+      }
+    }
+    for (const o of outcomes) {
+      if (batchError !== undefined) {
+        this.#rememberFailure(o.pending.write);
+        o.pending.reject(batchError);
+      } else if (o.result !== undefined) o.pending.resolve(o.result);
+      else o.pending.reject(o.error);
+    }
+  }
+}
+
+function fail(pending: Pending, error: unknown): Outcome {
+  return { pending, result: undefined, error, hookResult: undefined };
+}
+
+function entityName(w: EntityWrite): string {
+  return `${w.component}\u0000${w.id}`;
+}
+
+function record(w: EntityWrite, entitySeq: number, type: string, payload: unknown, time: number, partition: number): JournalRecord {
+  return { component: w.component, id: w.id, entitySeq, type, payload, time, partition };
+}
+
+function nextState(stored: StoredState | undefined, change: EntityWrite["state"], seq: number): StoredState {
+  if (change === undefined) {
+    // Events without a new state: the state is unchanged, the sequence moves on.
+    return stored?.deleted ? { seq, state: undefined, deleted: true } : { seq, state: stored?.state };
+  }
+  if ("deleted" in change) return { seq, state: undefined, deleted: true };
+  return { seq, state: change.value };
+}
+
+function invalidWrite(w: EntityWrite, error: unknown): StorageError {
+  return new StorageError(
+    "ERR_WRITE_INVALID",
+    `write of ${w.component}/${w.id} could not be stored: ${(error as Error | undefined)?.message ?? String(error)}; ` +
+      `state, event payloads and rows must be serializable data`,
+    { cause: error },
+  );
+}
+
+function toBatchError(error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
+  return new StorageError("ERR_COMMIT_FAILED", `the batch failed: ${(error as Error | undefined)?.message ?? String(error)}; nothing of it was written`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,466 @@
+// The on-disk Store: one LMDB environment (lmdb-js) in a data folder, one named
+// database per DbName, binary keys from key-codec.ts, msgpack values.
+// Layout and durability rules: README.md.
+import { mkdirSync, statfsSync } from "node:fs";
+import { asBinary, open, type Database, type RootDatabase } from "lmdb";
+import { StorageError, isDiskFullError } from "./errors.js";
+import { decodeKey } from "./key-codec.js";
+import {
+  DB_NAMES,
+  FORMAT_VERSION,
+  META_CREATED_AT_KEY,
+  META_FORMAT_VERSION_KEY,
+  decodeJournalKey,
+  entityLogRange,
+  journalKey,
+  stateKey,
+} from "./layout.js";
+import type {
+  CommitTxn,
+  DbName,
+  Durability,
+  Entry,
+  FaultInjection,
+  JournalEntry,
+  JournalRecord,
+  RangeOptions,
+  ReadTxn,
+  Store,
+  StoredState,
+  TailHandle,
+  TailListener,
+} from "./store.js";
+import { JournalTail } from "./tail.js";
+
+export type { Store } from "./store.js";
+
+export interface LmdbStoreOptions {
+  /** The data folder (created if missing). */
+  readonly path: string;
+  /** Chooses LMDB's sync flags; fixed for the life of the store. Default "full". */
+  readonly durability?: Durability;
+  /** For durability "batched": the longest time between two fsyncs. Default 100 ms. */
+  readonly batchedFlushMs?: number;
+  /** Open an existing store without writing (e.g. from a worker thread). */
+  readonly readOnly?: boolean;
+}
+
+export const BATCHED_FLUSH_MS_DEFAULT = 100;
+
+type Db = Database<unknown, Buffer>;
+
+/** lmdb-js runtime methods missing from its type declarations. */
+interface RootDbExtras {
+  sync(callback: (error: unknown) => void): void;
+}
+
+/** Opens (or creates) the store in `options.path`. Synchronous and O(1) in data size: nothing is replayed. */
+export function openLmdbStore(options: LmdbStoreOptions): LmdbStore {
+  return LmdbStore.open(options);
+}
+
+// Undo record of one put/remove inside a savepoint: the raw bytes the key held
+// before (undefined: absent), restored verbatim with asBinary.
+interface Undo {
+  readonly db: Db;
+  readonly key: Buffer;
+  readonly old: Buffer | undefined;
+}
+
+export class LmdbStore implements Store, FaultInjection {
+  readonly durability: Durability;
+  readonly path: string;
+  readonly #env: RootDatabase<unknown, Buffer>;
+  readonly #dbs: Record<DbName, Db>;
+  readonly #readOnly: boolean;
+  readonly #readTxn: ReadTxn;
+  readonly #commitTxn: CommitTxn;
+  readonly #tails = new Set<JournalTail>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #pendingWrites = 0;
+  #writesIdle: (() => void) | undefined;
+  // Savepoint state of the transaction currently running on this thread.
+  #undo: Undo[] | undefined;
+  #journalTouched = false;
+  #injectedCommitError: Error | undefined;
+  // durability "batched": periodic fsync
+  #syncTimer: NodeJS.Timeout | undefined;
+  #dirtySinceSync = false;
+  #syncing = false;
+
+  private constructor(options: LmdbStoreOptions, env: RootDatabase<unknown, Buffer>, dbs: Record<DbName, Db>) {
+    this.path = options.path;
+    this.durability = options.durability ?? "full";
+    this.#env = env;
+    this.#dbs = dbs;
+    this.#readOnly = options.readOnly === true;
+    this.#readTxn = this.#makeReadTxn();
+    this.#commitTxn = this.#makeCommitTxn();
+    if (this.durability === "batched" && !this.#readOnly) {
+      const flushMs = options.batchedFlushMs ?? BATCHED_FLUSH_MS_DEFAULT;
+      if (!(flushMs > 0)) throw new RangeError(`batchedFlushMs must be > 0, got ${flushMs}`);
+      this.#syncTimer = setInterval(() => this.#periodicSync(), flushMs);
+      this.#syncTimer.unref();
+    }
+  }
+
+  static open(options: LmdbStoreOptions): LmdbStore {
+    const durability = options.durability ?? "full";
+    let env: RootDatabase<unknown, Buffer>;
+    try {
+      if (!options.readOnly) mkdirSync(options.path, { recursive: true });
+      env = open<unknown, Buffer>({
+        path: options.path,
+        // A folder, always: lmdb-js would treat a path with a dot in its last
+        // segment ("my.data") as a single-file environment.
+        noSubdir: false,
+        maxDbs: DB_NAMES.length + 4,
+        keyEncoding: "binary",
+        encoding: "msgpack",
+        // "full": each commit is fsynced inside mdb_txn_commit, on lmdb-js's
+        // write thread; a commit becomes visible only once durable.
+        // "batched"/"none": no fsync per commit (see README.md).
+        overlappingSync: false,
+        noSync: durability !== "full",
+        // We always write through transaction callbacks; event-turn batching
+        // would only add an unhandled internal promise on commit failure.
+        eventTurnBatching: false,
+        readOnly: options.readOnly === true,
+      });
+    } catch (error) {
+      throw new StorageError(
+        "ERR_OPEN_FAILED",
+        `cannot open the data folder ${options.path}: ${(error as Error).message}; ` +
+          `check that it exists, is a Calyx data folder and is readable/writable by this user`,
+        { cause: error },
+      );
+    }
+    try {
+      const dbs = {} as Record<DbName, Db>;
+      for (const name of DB_NAMES) {
+        const db = env.openDB<unknown, Buffer>({ name, keyEncoding: "binary", encoding: "msgpack" });
+        if (db === undefined) {
+          throw new StorageError(
+            "ERR_FORMAT_VERSION",
+            `data folder ${options.path} has no '${name}' database: it was not written by this Calyx storage format ` +
+              `(format ${FORMAT_VERSION}); open it read-write once with this version, or migrate it with calyx export/import`,
+          );
+        }
+        dbs[name] = db;
+      }
+      checkFormatVersion(options.path, dbs, options.readOnly === true);
+      return new LmdbStore(options, env, dbs);
+    } catch (error) {
+      void env.close();
+      throw error;
+    }
+  }
+
+  // ---- reads -----------------------------------------------------------------
+
+  read<T>(fn: (txn: ReadTxn) => T): T {
+    if (this.#closed) throw closedError(this.path);
+    // lmdb-js reads through one shared read transaction that it renews only
+    // between event-loop turns and after commits, so everything fn reads
+    // synchronously comes from one snapshot.
+    return fn(this.#readTxn);
+  }
+
+  getState(component: string, id: string): StoredState | undefined {
+    if (this.#closed) throw closedError(this.path);
+    return this.#dbs.state.get(stateKey(component, id)) as StoredState | undefined;
+  }
+
+  journalHead(): number {
+    if (this.#closed) throw closedError(this.path);
+    for (const key of this.#dbs.journal.getKeys({ reverse: true, limit: 1 })) {
+      return decodeJournalKey(key);
+    }
+    return 0;
+  }
+
+  readJournal(fromGlobalSeq: number, limit: number): JournalEntry[] {
+    if (this.#closed) throw closedError(this.path);
+    const out: JournalEntry[] = [];
+    if (limit <= 0) return out;
+    for (const { key, value } of this.#dbs.journal.getRange({ start: journalKey(Math.max(0, fromGlobalSeq)), limit })) {
+      out.push(toEntry(key, value));
+    }
+    return out;
+  }
+
+  replayEntity(component: string, id: string, fromEntitySeq = 0, limit = Number.MAX_SAFE_INTEGER): JournalEntry[] {
+    if (this.#closed) throw closedError(this.path);
+    const out: JournalEntry[] = [];
+    // entityLog maps each write (entitySeq) to the first journal record it
+    // appended; the records of one write are contiguous in the journal.
+    for (const { key: logKey, value } of this.#dbs.entityLog.getRange(entityLogRange(component, id, fromEntitySeq))) {
+      const entitySeq = decodeKey(logKey)[2] as number;
+      for (const { key, value: rec } of this.#dbs.journal.getRange({ start: journalKey(value as number) })) {
+        const r = rec as JournalRecord;
+        if (r.entitySeq !== entitySeq || r.id !== id || r.component !== component) break;
+        out.push(toEntry(key, rec));
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
+  }
+
+  tail(fromGlobalSeq: number, listener: TailListener): TailHandle {
+    if (this.#closed) throw closedError(this.path);
+    const tail = new JournalTail(fromGlobalSeq, listener, (from, limit) => this.readJournal(from, limit), (t) => this.#tails.delete(t));
+    this.#tails.add(tail);
+    return tail;
+  }
+
+  // ---- writes ----------------------------------------------------------------
+
+  write<T>(fn: (txn: CommitTxn) => T): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError(this.path));
+    if (this.#readOnly) return Promise.reject(new StorageError("ERR_STORE_CLOSED", `store ${this.path} was opened read-only`));
+    this.#pendingWrites++;
+    let result: T | undefined;
+    let fnError: { error: unknown } | undefined;
+    let injected: Error | undefined;
+    // childTransaction: lmdb-js runs the callback on this thread inside its
+    // async write transaction (the commit and fsync happen on its write
+    // thread). As a child, a throwing callback is aborted as a whole; a plain
+    // transaction() callback that throws would still commit its partial writes.
+    const committed = this.#env.childTransaction(() => {
+      this.#journalTouched = false;
+      try {
+        result = fn(this.#commitTxn);
+        injected = this.#injectedCommitError;
+        if (injected) {
+          // Simulate a failed commit: abort everything fn wrote.
+          this.#injectedCommitError = undefined;
+          throw injected;
+        }
+      } catch (error) {
+        if (error !== injected) fnError = { error };
+        throw error;
+      } finally {
+        this.#undo = undefined;
+      }
+    });
+    return committed.then(
+      () => {
+        this.#afterWrite();
+        if (this.durability === "batched") this.#dirtySinceSync = true;
+        if (this.#journalTouched) for (const t of this.#tails) t.notify();
+        return result as T;
+      },
+      async (error: unknown) => {
+        this.#afterWrite();
+        if (fnError) throw fnError.error;
+        throw await this.#commitError(error);
+      },
+    );
+  }
+
+  /** Test-only: the next write() fails as if its commit had failed with `error` (nothing is written). */
+  failNextCommit(error: Error): void {
+    this.#injectedCommitError = error;
+  }
+
+  /** Consistent online copy of the environment (compacted) to `file` (a single file, not a folder). */
+  async backupTo(file: string): Promise<void> {
+    if (this.#closed) throw closedError(this.path);
+    await this.#env.backup(file, true);
+  }
+
+  async close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#pendingWrites > 0) {
+      await new Promise<void>((resolve) => {
+        this.#writesIdle = resolve;
+      });
+    }
+    this.#closed = true;
+    for (const t of this.#tails) t.stop();
+    if (this.#syncTimer) clearInterval(this.#syncTimer);
+    if (this.durability !== "full" && !this.#readOnly) await this.#sync().catch(() => undefined);
+    await this.#env.close();
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  #afterWrite(): void {
+    this.#pendingWrites--;
+    if (this.#pendingWrites === 0 && this.#writesIdle) {
+      const idle = this.#writesIdle;
+      this.#writesIdle = undefined;
+      idle();
+    }
+  }
+
+  async #commitError(error: unknown): Promise<StorageError> {
+    // lmdb-js rejects with "Commit failed (see commitError for details)" and
+    // the real cause in a second promise.
+    let cause = error;
+    const commitError = (error as { commitError?: Promise<unknown> } | undefined)?.commitError;
+    if (commitError) {
+      try {
+        await commitError;
+      } catch (inner) {
+        cause = inner;
+      }
+    }
+    if (isDiskFullError(cause) || (isIoError(cause) && this.#diskLooksFull())) {
+      return new StorageError(
+        "ERR_DISK_FULL",
+        `commit to ${this.path} failed: the disk is full (${(cause as Error).message}); nothing of this batch was written ` +
+          `and reads keep working; free space on that file system, writes then succeed again`,
+        { cause },
+      );
+    }
+    return new StorageError(
+      "ERR_COMMIT_FAILED",
+      `commit to ${this.path} failed: ${(cause as Error | undefined)?.message ?? String(cause)}; nothing of this batch was written`,
+      { cause },
+    );
+  }
+
+  // LMDB turns a short write (which is how ENOSPC often surfaces) into EIO.
+  // Call it disk-full when the file system has less than 1 MiB left.
+  #diskLooksFull(): boolean {
+    try {
+      const s = statfsSync(this.path);
+      return s.bavail * s.bsize < 1024 * 1024;
+    } catch {
+      return false;
+    }
+  }
+
+  #periodicSync(): void {
+    if (!this.#dirtySinceSync || this.#syncing || this.#closed) return;
+    this.#dirtySinceSync = false;
+    this.#syncing = true;
+    this.#sync()
+      .catch((error: unknown) => {
+        this.#dirtySinceSync = true;
+        console.error(`calyx storage: periodic fsync of ${this.path} failed:`, error);
+      })
+      .finally(() => {
+        this.#syncing = false;
+      });
+  }
+
+  #sync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      (this.#env as unknown as RootDbExtras).sync((error) => (error ? reject(error as Error) : resolve()));
+    });
+  }
+
+  #makeReadTxn(): ReadTxn {
+    const dbs = this.#dbs;
+    return {
+      get: (db, key) => dbs[db].get(key),
+      range: (db, options) => rangeOf(dbs[db], options),
+    };
+  }
+
+  #makeCommitTxn(): CommitTxn {
+    const dbs = this.#dbs;
+    const record = (db: Db, key: Buffer): void => {
+      const undo = this.#undo;
+      if (undo) undo.push({ db, key: Buffer.from(key), old: db.getBinary(key) });
+    };
+    return {
+      get: (db, key) => dbs[db].get(key),
+      range: (db, options) => rangeOf(dbs[db], options),
+      put: (db, key, value) => {
+        const d = dbs[db];
+        record(d, key);
+        if (db === "journal") this.#journalTouched = true;
+        void d.put(key, value);
+      },
+      remove: (db, key) => {
+        const d = dbs[db];
+        record(d, key);
+        void d.remove(key);
+      },
+      savepoint: () => {
+        this.#undo = [];
+      },
+      rollbackToSavepoint: () => {
+        const undo = this.#undo;
+        this.#undo = undefined;
+        if (!undo) return;
+        for (let i = undo.length - 1; i >= 0; i--) {
+          const u = undo[i] as Undo;
+          if (u.old === undefined) void u.db.remove(u.key);
+          else void u.db.put(u.key, asBinary(u.old));
+        }
+      },
+      releaseSavepoint: () => {
+        this.#undo = undefined;
+      },
+    };
+  }
+}
+
+function checkFormatVersion(path: string, dbs: Record<DbName, Db>, readOnly: boolean): void {
+  const found = dbs.meta.get(META_FORMAT_VERSION_KEY);
+  if (found === FORMAT_VERSION) return;
+  if (found === undefined) {
+    const empty = DB_NAMES.every((name) => dbs[name].getKeysCount({ limit: 1 }) === 0);
+    if (empty && !readOnly) {
+      dbs.meta.transactionSync(() => {
+        void dbs.meta.put(META_FORMAT_VERSION_KEY, FORMAT_VERSION);
+        void dbs.meta.put(META_CREATED_AT_KEY, Date.now());
+      });
+      return;
+    }
+    if (empty) throw new StorageError("ERR_OPEN_FAILED", `data folder ${path} is empty and was opened read-only; open it read-write first`);
+    throw new StorageError(
+      "ERR_FORMAT_VERSION",
+      `data folder ${path} holds data but no storage format version: it was not written by Calyx ` +
+        `(or by a pre-release without versions); refusing to read it. Point --data at a Calyx data folder or an empty one`,
+    );
+  }
+  throw new StorageError(
+    "ERR_FORMAT_VERSION",
+    `data folder ${path} was written by storage format ${String(found)}; this Calyx reads format ${FORMAT_VERSION}. ` +
+      `Nothing was read or changed. Run the Calyx version that wrote it to \`calyx export\` the data, then \`calyx import\` it here`,
+  );
+}
+
+function rangeOf(db: Db, options: RangeOptions): Iterable<Entry> {
+  // Our contract: start inclusive, end exclusive, in key order; `reverse`
+  // walks the same range from its end. lmdb-js's reverse ranges go from
+  // `start` (high) down to `end` (low), so swap and fix the inclusivity.
+  if (options.reverse) {
+    return db.getRange({
+      ...(options.end !== undefined ? { start: options.end, exclusiveStart: true } : {}),
+      ...(options.start !== undefined ? { end: options.start, inclusiveEnd: true } : {}),
+      reverse: true,
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    } as Parameters<Db["getRange"]>[0]) as Iterable<Entry>;
+  }
+  return db.getRange({
+    ...(options.start !== undefined ? { start: options.start } : {}),
+    ...(options.end !== undefined ? { end: options.end } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+  }) as Iterable<Entry>;
+}
+
+function toEntry(key: Buffer, value: unknown): JournalEntry {
+  const e = value as JournalRecord & { globalSeq: number };
+  e.globalSeq = decodeJournalKey(key);
+  return e;
+}
+
+function isIoError(e: unknown): boolean {
+  const err = e as { code?: unknown; errno?: unknown; message?: unknown } | undefined;
+  return err?.code === 5 || err?.code === "EIO" || err?.errno === 5 || (typeof err?.message === "string" && /Input\/output error/.test(err.message));
+}
+
+function closedError(path: string): StorageError {
+  return new StorageError("ERR_STORE_CLOSED", `the store at ${path} is closed; this is a shutdown race or a bug in the caller`);
+}
