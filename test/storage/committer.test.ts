@@ -1,0 +1,274 @@
+import t from "tap";
+import type { Test } from "tap";
+import { Committer, type CommitterOptions } from "../../src/storage/committer.js";
+import { encodeKey } from "../../src/storage/key-codec.js";
+import { openLmdbStore } from "../../src/storage/lmdb-store.js";
+import { MemoryStore } from "../../src/storage/memory-store.js";
+import type { CommitResult, EntityWrite, FaultInjection, Store } from "../../src/storage/store.js";
+
+type TestStore = Store & FaultInjection;
+
+const stores: Record<string, (t: Test) => TestStore> = {
+  lmdb: (t) => openLmdbStore({ path: t.testdir(), durability: "full" }),
+  memory: () => new MemoryStore({ durability: "full" }),
+};
+
+/** A store that counts its write transactions. */
+function counting(store: TestStore): { store: TestStore; transactions: () => number } {
+  let n = 0;
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === "write") {
+        return (fn: Parameters<Store["write"]>[0]) => {
+          n++;
+          return target.write(fn);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { store: proxy, transactions: () => n };
+}
+
+function kv(id: string, baseSeq: number, value: unknown, extra: Partial<EntityWrite> = {}): EntityWrite {
+  return { component: "customer", id, baseSeq, state: { value }, events: [], ...extra };
+}
+
+interface Logged {
+  message: string;
+  fields: Readonly<Record<string, unknown>>;
+}
+
+function setup(t: Test, make: (t: Test) => TestStore, options: CommitterOptions = {}): { store: TestStore; committer: Committer; logged: Logged[]; transactions: () => number } {
+  const { store, transactions } = counting(make(t));
+  const logged: Logged[] = [];
+  const committer = new Committer(store, { logError: (message, fields) => logged.push({ message, fields }), ...options });
+  committer.start();
+  t.teardown(async () => {
+    await committer.stop();
+    await store.close();
+  });
+  return { store, committer, logged, transactions };
+}
+
+/** Every journal entry has an entityLog entry for its write, globalSeqs are 1..head without gaps. */
+function checkJournal(t: Test, store: Store): void {
+  const head = store.journalHead();
+  const all = store.readJournal(1, head + 10);
+  t.same(all.map((e) => e.globalSeq), Array.from({ length: head }, (_, i) => i + 1), "journal 1..head, no gaps or duplicates");
+  const byEntity = new Map<string, number[]>();
+  for (const e of all) {
+    const key = `${e.component}/${e.id}`;
+    byEntity.set(key, [...(byEntity.get(key) ?? []), e.globalSeq]);
+  }
+  for (const [key, seqs] of byEntity) {
+    const [component, id] = key.split("/") as [string, string];
+    t.same(store.replayEntity(component, id).map((e) => e.globalSeq), seqs, `entityLog of ${key} matches the journal`);
+  }
+}
+
+for (const [kind, make] of Object.entries(stores)) {
+  void t.test(`${kind}: group commit`, async (t) => {
+    void t.test("writes submitted together share one transaction and get ordered sequences", async (t) => {
+      const { store, committer, transactions } = setup(t, make);
+      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => committer.submit(kv(`c${i}`, 0, { i }))));
+      t.ok(transactions() <= 2, `100 writes in ${transactions()} transaction(s)`);
+      t.same(results.map((r) => r.seq), Array(100).fill(1));
+      t.same(results.map((r) => r.globalSeq), Array.from({ length: 100 }, (_, i) => i + 1), "journal order = submission order");
+      t.same(store.getState("customer", "c42"), { seq: 1, state: { i: 42 } });
+      checkJournal(t, store);
+    });
+
+    void t.test("batchMax bounds a transaction", async (t) => {
+      const { committer, transactions } = setup(t, make, { batchMax: 10 });
+      await Promise.all(Array.from({ length: 95 }, (_, i) => committer.submit(kv(`c${i}`, 0, i))));
+      t.ok(transactions() >= 10, `95 writes, batchMax 10: ${transactions()} transactions`);
+    });
+
+    void t.test("pipelined writes of one entity in one batch", async (t) => {
+      const { store, committer } = setup(t, make);
+      const r = await Promise.all([0, 1, 2].map((base) => committer.submit(kv("x", base, base + 1))));
+      t.same(r.map((x) => x.seq), [1, 2, 3]);
+      t.same(store.getState("customer", "x"), { seq: 3, state: 3 });
+      t.same(store.replayEntity("customer", "x").map((e) => [e.entitySeq, e.type, e.payload]), [[1, "state", 1], [2, "state", 2], [3, "state", 3]]);
+    });
+
+    void t.test("events: one write, several records with the same entitySeq; state snapshot optional", async (t) => {
+      const { store, committer } = setup(t, make);
+      const events = [{ type: "Created", payload: { n: "a" } }, { type: "Renamed", payload: { n: "b" } }];
+      const r1 = await committer.submit({ component: "acct", id: "1", baseSeq: 0, events, state: { value: { n: "b" } } });
+      t.same(r1, { seq: 1, globalSeq: 2 });
+      const r2 = await committer.submit({ component: "acct", id: "1", baseSeq: 1, events: [{ type: "Closed", payload: null }] });
+      t.same(r2, { seq: 2, globalSeq: 3 });
+      t.same(store.getState("acct", "1"), { seq: 2, state: { n: "b" } }, "state unchanged, sequence moved on");
+      const replay = store.replayEntity("acct", "1");
+      t.same(replay.map((e) => [e.globalSeq, e.entitySeq, e.type]), [[1, 1, "Created"], [2, 1, "Renamed"], [3, 2, "Closed"]]);
+      t.ok(replay.every((e) => e.partition === 0 && typeof e.time === "number"));
+    });
+
+    void t.test("delete leaves a tombstone; the sequence continues", async (t) => {
+      const { store, committer } = setup(t, make);
+      await committer.submit(kv("x", 0, "v"));
+      const del = await committer.submit({ component: "customer", id: "x", baseSeq: 1, state: { deleted: true }, events: [] });
+      t.equal(del.seq, 2);
+      const tomb = store.getState("customer", "x");
+      t.equal(tomb?.seq, 2);
+      t.equal(tomb?.deleted, true);
+      t.equal(tomb?.state, undefined);
+      await t.rejects(committer.submit(kv("x", 0, "again")), { code: "ERR_WRITER_CONFLICT" }, "baseSeq 0 after a delete is a conflict");
+      t.same(await committer.submit(kv("x", 2, "again")), { seq: 3, globalSeq: 3 });
+      t.same(store.replayEntity("customer", "x").map((e) => e.type), ["state", "delete", "state"]);
+    });
+
+    void t.test("a write with no state and no events changes nothing but runs the guard and the hook", async (t) => {
+      let hookCalls = 0;
+      const { store, committer } = setup(t, make, { hook: { apply: () => ++hookCalls } });
+      await committer.submit(kv("x", 0, 1));
+      t.same(await committer.submit({ component: "customer", id: "x", baseSeq: 1, events: [] }), { seq: 1, globalSeq: 1 }, "globalSeq is the current head");
+      await t.rejects(committer.submit({ component: "customer", id: "x", baseSeq: 0, events: [] }), { code: "ERR_WRITER_CONFLICT" });
+      t.equal(hookCalls, 2);
+      t.equal(store.journalHead(), 1);
+    });
+
+    void t.test("single-writer guard: a stale baseSeq fails that write only, loudly", async (t) => {
+      const { store, committer, logged } = setup(t, make);
+      await committer.submit(kv("x", 0, "first"));
+      const [a, b, c] = await Promise.allSettled([committer.submit(kv("y", 0, "y")), committer.submit(kv("x", 0, "stale")), committer.submit(kv("z", 0, "z"))]);
+      t.equal(a?.status, "fulfilled");
+      t.equal(c?.status, "fulfilled");
+      t.equal(b?.status, "rejected");
+      t.match((b as PromiseRejectedResult).reason, { code: "ERR_WRITER_CONFLICT", message: /customer\/x.*sequence 0.*holds 1/ });
+      t.same(store.getState("customer", "x"), { seq: 1, state: "first" }, "nothing overwritten");
+      t.equal(logged.length, 1);
+      t.match(logged[0], { message: /single-writer guard/, fields: { component: "customer", id: "x", baseSeq: 0, storedSeq: 1 } });
+      checkJournal(t, store);
+    });
+
+    void t.test("a throwing hook fails its write only; the rest of the batch commits, no journal gap", async (t) => {
+      const hook = {
+        apply(txn: Parameters<NonNullable<CommitterOptions["hook"]>["apply"]>[0], w: EntityWrite): unknown {
+          for (const v of w.views ?? []) txn.put("rows", encodeKey([v.table, v.pk]), v.row);
+          if (w.id === "bad") throw new Error("index build failed");
+          return `rows:${w.views?.length ?? 0}`;
+        },
+      };
+      const { store, committer, logged } = setup(t, make, { hook });
+      const views = (id: string) => ({ views: [{ table: "customers", pk: id, row: { id } }] });
+      const settled = await Promise.allSettled([
+        committer.submit(kv("a", 0, "a", views("a"))),
+        committer.submit(kv("bad", 0, "bad", views("bad"))),
+        committer.submit(kv("bad", 1, "dependent", views("bad"))), // computed on the failed write
+        committer.submit(kv("c", 0, "c", views("c"))),
+      ]);
+      t.same(settled.map((s) => s.status), ["fulfilled", "rejected", "rejected", "fulfilled"]);
+      t.match((settled[1] as PromiseRejectedResult).reason, { code: "ERR_HOOK_FAILED", message: /index build failed/ });
+      t.match((settled[2] as PromiseRejectedResult).reason, { code: "ERR_WRITER_CONFLICT", message: /earlier write of this entity failed/ });
+      t.equal(logged.length, 0, "the dependent conflict is not reported as a routing bug");
+      t.equal(store.getState("customer", "bad"), undefined, "state rolled back");
+      t.equal(store.read((txn) => txn.get("rows", encodeKey(["customers", "bad"]))), undefined, "hook's row rolled back");
+      t.same(store.read((txn) => txn.get("rows", encodeKey(["customers", "c"]))), { id: "c" });
+      t.same((settled[3] as PromiseFulfilledResult<CommitResult>).value, { seq: 1, globalSeq: 2 }, "no gap where the failed write was");
+      checkJournal(t, store);
+    });
+
+    void t.test("an unserializable value fails its write only (ERR_WRITE_INVALID)", async (t) => {
+      const { store, committer } = setup(t, make);
+      const settled = await Promise.allSettled([committer.submit(kv("a", 0, "a")), committer.submit(kv("b", 0, Symbol("nope"))), committer.submit(kv("c", 0, "c"))]);
+      t.same(settled.map((s) => s.status), ["fulfilled", "rejected", "fulfilled"]);
+      t.match((settled[1] as PromiseRejectedResult).reason, { code: "ERR_WRITE_INVALID" });
+      t.equal(store.getState("customer", "b"), undefined);
+      checkJournal(t, store);
+    });
+
+    void t.test("an oversized entity id fails its write with ERR_KEY_TOO_LARGE", async (t) => {
+      const { committer } = setup(t, make);
+      await t.rejects(committer.submit(kv("x".repeat(3000), 0, 1)), { code: "ERR_KEY_TOO_LARGE" });
+      t.same(await committer.submit(kv("ok", 0, 1)), { seq: 1, globalSeq: 1 });
+    });
+
+    void t.test("a failed commit rejects the whole batch; later writes computed on it fail the guard", async (t) => {
+      const { store, committer } = setup(t, make);
+      await committer.submit(kv("x", 0, "v1"));
+      store.failNextCommit(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+      const settled = await Promise.allSettled([committer.submit(kv("x", 1, "v2")), committer.submit(kv("y", 0, "y"))]);
+      t.same(settled.map((s) => s.status), ["rejected", "rejected"]);
+      for (const s of settled) t.match((s as PromiseRejectedResult).reason, { code: "ERR_DISK_FULL" });
+      t.same(store.getState("customer", "x"), { seq: 1, state: "v1" }, "acknowledged data intact");
+      // the worker pipelined v3 on v2, which failed
+      await t.rejects(committer.submit(kv("x", 2, "v3")), { code: "ERR_WRITER_CONFLICT" });
+      // after reloading (seq 1) the writer succeeds, and the journal has no gap
+      t.same(await committer.submit(kv("x", 1, "v2 again")), { seq: 2, globalSeq: 2 });
+      checkJournal(t, store);
+    });
+
+    void t.test("backpressure: a full queue rejects at once with a retry hint", async (t) => {
+      const { committer } = setup(t, make, { queueMax: 5 });
+      const accepted = Array.from({ length: 5 }, (_, i) => committer.submit(kv(`c${i}`, 0, i)));
+      const refused = committer.submit(kv("over", 0, 1));
+      await t.rejects(refused, { code: "ERR_BACKPRESSURE", retryAfterMs: Number });
+      const e = await refused.catch((x: unknown) => x as { retryAfterMs: number; retryable: boolean });
+      t.ok(e.retryAfterMs >= 1);
+      t.equal(e.retryable, true);
+      await Promise.all(accepted);
+      t.same(await committer.submit(kv("later", 0, 1)), { seq: 1, globalSeq: 6 }, "accepted again once drained");
+    });
+
+    void t.test("stop drains the queue, then refuses", async (t) => {
+      const { store, committer } = setup(t, make, { batchMax: 7 });
+      const writes = Array.from({ length: 50 }, (_, i) => committer.submit(kv(`c${i}`, 0, i)));
+      let resolved = 0;
+      for (const w of writes) void w.then(() => resolved++);
+      await committer.stop();
+      await Promise.resolve();
+      t.equal(resolved, 50, "every queued write committed before stop resolved");
+      t.equal(store.journalHead(), 50);
+      await t.rejects(committer.submit(kv("late", 0, 1)), { code: "ERR_STORE_CLOSED" });
+    });
+
+    void t.test("onDurable: successful writes of each batch, in commit order, with hook results", async (t) => {
+      const { committer, logged } = setup(t, make, { hook: { apply: (_txn, w) => `hook:${w.id}` } });
+      const batches: string[][] = [];
+      committer.onDurable(() => {
+        throw new Error("a broken listener");
+      });
+      const off = committer.onDurable((batch) => batches.push(batch.map((b) => `${b.write.id}@${b.result.globalSeq}:${String(b.hookResult)}`)));
+      await Promise.allSettled([committer.submit(kv("a", 0, 1)), committer.submit(kv("a", 5, 1)), committer.submit(kv("b", 0, 1))]);
+      t.same(batches.flat(), ["a@1:hook:a", "b@2:hook:b"]);
+      t.ok(logged.some((l) => /listener threw/.test(l.message)), "a throwing listener is logged, not fatal");
+      off();
+      await committer.submit(kv("c", 0, 1));
+      t.equal(batches.flat().length, 2, "unsubscribed");
+    });
+  });
+}
+
+void t.test("a new committer continues the journal of a reopened store", async (t) => {
+  const dir = t.testdir();
+  const s1 = openLmdbStore({ path: dir });
+  const c1 = new Committer(s1);
+  c1.start();
+  await c1.submit(kv("x", 0, 1));
+  await c1.submit(kv("x", 1, 2));
+  await c1.stop();
+  await s1.close();
+  const s2 = openLmdbStore({ path: dir });
+  const c2 = new Committer(s2);
+  c2.start();
+  t.same(await c2.submit(kv("x", 2, 3)), { seq: 3, globalSeq: 3 });
+  await c2.stop();
+  await s2.close();
+});
+
+void t.test("programmer errors are loud", async (t) => {
+  const store = new MemoryStore({ durability: "none" });
+  t.throws(() => new Committer(store, { durability: "full" }), /durability 'full' differs from the store's 'none'/);
+  const a = new Committer(store);
+  a.start();
+  t.throws(() => new Committer(store).start(), /already has a running committer/);
+  await a.stop();
+  const b = new Committer(store);
+  b.start();
+  await b.stop();
+  await store.close();
+});
