@@ -26,7 +26,7 @@ export const common = {
 export async function buildRuntime({ outdir = "build", external = true } = {}) {
   await Promise.all([
     build({ ...common, entryPoints: { calyx: "bin/calyx.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: external ? "external" : undefined,
-      banner: { js: "#!/usr/bin/env node\n" + common.banner.js } }),
+}),
     build({ ...common, entryPoints: { worker: "src/host/worker-main.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: external ? "external" : undefined }),
   ]);
 }

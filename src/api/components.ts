@@ -213,3 +213,79 @@ export function makeContext(entityId: string, commandName: string, request: Requ
     persist: (...events: unknown[]) => persistBuilder(events),
   };
 }
+
+/** What an endpoint handler receives. */
+export interface EndpointRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The parsed JSON body (undefined when there is none). */
+  readonly body: unknown;
+}
+
+type HandlerReply<H> = H extends { handler(...args: never[]): infer Eff } ? (Eff extends { readonly data: unknown } ? EffectReply<Eff> : unknown) : unknown;
+type EffectReply<Eff> = Eff extends import("./effects.js").Effect<infer R> ? R : unknown;
+type HandlerCommand<H> = H extends { handler(state: never, command: infer C, ctx: never): unknown } ? C : unknown;
+
+/** A typed client for one entity instance: one async method per command. */
+export type EntityClient<E> = E extends { commands: infer C }
+  ? { readonly [K in keyof C]: unknown extends HandlerCommand<C[K]> ? (command?: unknown) => Promise<HandlerReply<C[K]>> : (command: HandlerCommand<C[K]>) => Promise<HandlerReply<C[K]>> }
+  : never;
+
+/** Thrown by `ctx.error` in an endpoint, and by clients when a command fails: carries the HTTP status. */
+export class CallError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "CallError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface EndpointContext {
+  /** A typed client for one entity: `await ctx.client(customer, id).get()`. Rejects with CallError. */
+  client<E extends { kind: string; name: string; commands: object }>(entity: E, id: string): EntityClient<E>;
+  /** Runs a view query; parameters as in the query's SQL. */
+  query(view: { readonly name: string }, query: string, params?: Record<string, string>): Promise<Record<string, unknown>[]>;
+  /** Fails the request with a 4xx status: `throw ctx.error(404, "no such cart")`. */
+  error(status: number, message: string, code?: string): CallError;
+}
+
+export type EndpointHandler = (request: EndpointRequest, ctx: EndpointContext) => unknown;
+
+export interface Endpoint {
+  readonly [COMPONENT]: "endpoint";
+  readonly kind: "endpoint";
+  readonly name: string;
+  readonly routes: Readonly<Record<string, EndpointHandler>>;
+  readonly timeoutMs: number | undefined;
+}
+
+/**
+ * Stateless HTTP routes that call entities and views. A handler's return value
+ * is the JSON response (200); `throw ctx.error(status, message)` for a 4xx.
+ *
+ * @example
+ * export const api = endpoint({
+ *   name: "cart-api",
+ *   routes: {
+ *     "GET /carts/:id/summary": async (req, ctx) => {
+ *       const cart = await ctx.client(cart, req.params.id).get();
+ *       return { items: cart.items.length };
+ *     },
+ *   },
+ * });
+ */
+export function endpoint(definition: { name: string; routes: Record<string, EndpointHandler>; timeoutMs?: number }): Endpoint {
+  return Object.freeze({
+    [COMPONENT]: "endpoint" as const,
+    kind: "endpoint" as const,
+    name: definition.name,
+    routes: definition.routes,
+    timeoutMs: definition.timeoutMs,
+  });
+}

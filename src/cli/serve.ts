@@ -4,6 +4,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync, 
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { ProjectError } from "../host/errors.js";
+import { DevWatcher } from "../host/dev-watcher.js";
 import { createLogger, type LogLevel } from "../host/logger.js";
 import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
 import type { Durability } from "../storage/store.js";
@@ -95,6 +96,25 @@ export async function serve(options: ServeOptions): Promise<void> {
   process.stdout.write(`calyx: listening on ${url}\n`);
   if (options.mode === "dev") process.stdout.write(examples(url, runtime) + "\n");
 
+  let watcher: DevWatcher | undefined;
+  if (options.mode === "dev") {
+    runtime.onRoutesChanged((routes) => server.setRoutes(routes));
+    watcher = new DevWatcher({
+      projectDir, debounceMs: 50,
+      reload: async () => {
+        try {
+          const { ms } = await runtime.reload();
+          log("info", `reloaded in ${ms} ms`, { reloadMs: ms });
+        } catch (error) {
+          const problems = error instanceof ProjectError ? error.problems : [{ message: (error as Error).message, frame: undefined }];
+          for (const p of problems) log("error", `reload failed, the previous version keeps serving: ${p.message}${p.frame ? "\n" + p.frame : ""}`);
+        }
+      },
+    });
+    watcher.start();
+    log("info", `watching ${join(projectDir, "src")} for changes`);
+  }
+
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -106,6 +126,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     }, SHUTDOWN_MS);
     force.unref();
     void (async () => {
+      await watcher?.stop();
       await server.stop();
       await runtime.stop();
       log("info", "stopped");

@@ -1,14 +1,14 @@
 // Discovery: every component exported by a module under src/ is registered.
 // Validation here names the file of each problem, so the user can fix it.
 import { COMPONENT } from "../api/components.js";
-import type { EntityManifest, Manifest, ProjectProblem, ViewManifest } from "./messages.js";
+import type { EndpointManifest, EntityManifest, Manifest, ProjectProblem, ViewManifest } from "./messages.js";
 import { displayPath } from "./project-files.js";
 
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 
 /** A component definition as user code exported it (shape checked at run time). */
 export interface LoadedComponent {
-  readonly kind: "keyValueEntity" | "eventSourcedEntity" | "view";
+  readonly kind: "keyValueEntity" | "eventSourcedEntity" | "view" | "endpoint";
   readonly name: string;
   readonly file: string;
   readonly definition: Record<string, unknown>;
@@ -18,6 +18,7 @@ export interface Discovery {
   readonly manifest: Manifest;
   readonly entities: ReadonlyMap<string, LoadedComponent>;
   readonly views: readonly LoadedComponent[];
+  readonly endpoints: ReadonlyMap<string, LoadedComponent>;
   readonly problems: readonly ProjectProblem[];
 }
 
@@ -47,7 +48,7 @@ export function discover(projectDir: string, modules: readonly { file: string; e
     for (const value of Object.values(exports)) {
       if (typeof value !== "object" || value === null || seen.has(value)) continue;
       const brand = (value as Record<symbol, unknown>)[COMPONENT];
-      if (brand !== "keyValueEntity" && brand !== "eventSourcedEntity" && brand !== "view") continue;
+      if (brand !== "keyValueEntity" && brand !== "eventSourcedEntity" && brand !== "view" && brand !== "endpoint") continue;
       seen.add(value);
       const definition = value as Record<string, unknown>;
       found.push({ kind: brand, name: String(definition["name"]), file: displayPath(projectDir, file), definition });
@@ -87,7 +88,7 @@ export function discover(projectDir: string, modules: readonly { file: string; e
   const viewManifests: ViewManifest[] = [];
   const views: LoadedComponent[] = [];
   for (const c of byName.values()) {
-    if (c.kind === "view") continue;
+    if (c.kind === "view" || c.kind === "endpoint") continue;
     entities.set(c.name, c);
     const commands = (c.definition["commands"] ?? {}) as Record<string, Record<string, unknown>>;
     const list: EntityManifest["commands"][number][] = [];
@@ -132,8 +133,25 @@ export function discover(projectDir: string, modules: readonly { file: string; e
     views.push(c);
     viewManifests.push({ name: c.name, table: String(c.definition["table"] ?? c.name), file: c.file, from: fromName, queries: qs });
   }
-  if (byName.size === 0 && problems.length === 0) {
-    problem("ERR_NO_COMPONENTS", undefined, "no components found: export an entity or a view (keyValueEntity, eventSourcedEntity, view from \"calyx\") from a module under src/");
+  const endpoints = new Map<string, LoadedComponent>();
+  const endpointManifests: EndpointManifest[] = [];
+  for (const c of byName.values()) {
+    if (c.kind !== "endpoint") continue;
+    const routeTable = (c.definition["routes"] ?? {}) as Record<string, unknown>;
+    const declared: string[] = [];
+    for (const [route, handler] of Object.entries(routeTable)) {
+      if (typeof handler !== "function") {
+        problem("ERR_ENDPOINT_HANDLER", c.file, `${c.file}: endpoint '${c.name}': route '${route}' must map to a handler function`);
+        continue;
+      }
+      if (claimRoute(route, `${c.name} '${route}'`, c.file)) declared.push(route);
+    }
+    endpoints.set(c.name, c);
+    const timeoutMs = typeof c.definition["timeoutMs"] === "number" ? c.definition["timeoutMs"] : undefined;
+    endpointManifests.push({ name: c.name, file: c.file, routes: declared, timeoutMs });
   }
-  return { manifest: { entities: entityManifests, views: viewManifests }, entities, views, problems };
+  if (byName.size === 0 && problems.length === 0) {
+    problem("ERR_NO_COMPONENTS", undefined, "no components found: export an entity, a view or an endpoint (keyValueEntity, eventSourcedEntity, view, endpoint from \"calyx\") from a module under src/");
+  }
+  return { manifest: { entities: entityManifests, views: viewManifests, endpoints: endpointManifests }, entities, views, endpoints, problems };
 }

@@ -53,3 +53,13 @@ export class ProjectError extends Error {
     this.problems = problems;
   }
 }
+
+/** An error that crossed from another thread, keeping its stable code. */
+export class ForwardedError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "ForwardedError";
+    this.code = code;
+  }
+}

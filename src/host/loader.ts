@@ -30,10 +30,17 @@ export class ModuleLoader {
   readonly #cache = new Map<string, CjsModule>();
   readonly #externalRequire: NodeJS.Require;
 
-  /** `builtins` maps module names (`calyx`, `calyx/testkit`) to the objects user code receives. */
-  constructor(projectDir: string, builtins: Readonly<Record<string, unknown>>) {
+  readonly #sources: Readonly<Record<string, string>> | undefined;
+
+  /**
+   * `builtins` maps module names (`calyx`, `calyx/testkit`) to the objects user
+   * code receives. `sources` (path → text), when given, is used instead of the
+   * disk for files under the project.
+   */
+  constructor(projectDir: string, builtins: Readonly<Record<string, unknown>>, sources?: Readonly<Record<string, string>>) {
     this.#projectDir = resolve(projectDir);
     this.#builtins = builtins;
+    this.#sources = sources;
     this.#externalRequire = createRequire(join(this.#projectDir, "package.json"));
   }
 
@@ -41,7 +48,7 @@ export class ModuleLoader {
   load(file: string): Record<string, unknown> {
     const cached = this.#cache.get(file);
     if (cached) return cached.exports;
-    const source = readFileSync(file, "utf8");
+    const source = this.#read(file);
     const code = this.#transpile(file, source);
     const module: CjsModule = { exports: {} };
     this.#cache.set(file, module);
@@ -62,6 +69,15 @@ export class ModuleLoader {
     return module.exports;
   }
 
+  #read(file: string): string {
+    return this.#sources?.[file] ?? readFileSync(file, "utf8");
+  }
+
+  #exists(path: string): boolean {
+    if (this.#sources && path in this.#sources) return true;
+    return existsSync(path) && statSync(path).isFile();
+  }
+
   #transpile(file: string, source: string): string {
     try {
       return transform(source, { transforms: ["typescript", "imports"], filePath: file, production: true }).code;
@@ -77,14 +93,14 @@ export class ModuleLoader {
     const builtin = this.#builtins[spec];
     if (builtin !== undefined) return builtin;
     if (spec.startsWith(".") || spec.startsWith("/")) {
-      const target = resolveLocal(dirname(from), spec);
+      const target = resolveLocal(dirname(from), spec, (path) => this.#exists(path));
       if (target === undefined) {
         throw new ProjectLoadError({
           code: "ERR_MODULE_NOT_FOUND", file: displayPath(this.#projectDir, from), line: undefined, column: undefined, frame: undefined,
           message: `${displayPath(this.#projectDir, from)}: cannot find module '${spec}' (looked for .ts, .js and index files)`,
         });
       }
-      if (/\.(json)$/.test(target)) return JSON.parse(readFileSync(target, "utf8")) as unknown;
+      if (/\.(json)$/.test(target)) return JSON.parse(this.#read(target)) as unknown;
       return this.load(target);
     }
     return this.#externalRequire(spec) as unknown;
@@ -105,14 +121,14 @@ export class ModuleLoader {
 
 const EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".json"];
 
-function resolveLocal(dir: string, spec: string): string | undefined {
+function resolveLocal(dir: string, spec: string, exists: (path: string) => boolean): string | undefined {
   const base = resolve(dir, spec);
   const candidates = [base];
   // TypeScript projects import "./x.js" for "./x.ts".
   if (/\.[mc]?js$/.test(base)) candidates.push(base.replace(/\.([mc]?)js$/, ".$1ts"));
   for (const ext of EXTENSIONS) candidates.push(base + ext);
   for (const ext of EXTENSIONS) candidates.push(join(base, "index" + ext));
-  return candidates.find((c) => existsSync(c) && statSync(c).isFile());
+  return candidates.find(exists);
 }
 
 /** The first stack frame in `file`, as a 1-based position. */

@@ -12,6 +12,31 @@ export interface RequestData {
 export interface Manifest {
   readonly entities: readonly EntityManifest[];
   readonly views: readonly ViewManifest[];
+  readonly endpoints: readonly EndpointManifest[];
+}
+
+export interface EndpointManifest {
+  readonly name: string;
+  readonly file: string;
+  /** Declared routes, "GET /carts/:id/summary". */
+  readonly routes: readonly string[];
+  readonly timeoutMs: number | undefined;
+}
+
+/** An endpoint request as the worker receives it. */
+export interface EndpointRequestData extends RequestData {
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+}
+
+/** An error crossing threads: enough to rebuild its status and code. */
+export interface WireError {
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+  /** Set for a handler's chosen 4xx. */
+  readonly status: number | undefined;
 }
 
 export interface EntityManifest {
@@ -51,7 +76,11 @@ export interface ProjectProblem {
 }
 
 export type ToWorker =
-  | { readonly t: "load"; readonly projectDir: string; readonly dataDir: string; readonly viewsByEntity: Record<string, readonly string[]> | undefined }
+  /**
+   * `sources` is a snapshot of the project's modules (path → text), taken once
+   * per load: a worker replaced later runs the same code, whatever is on disk.
+   */
+  | { readonly t: "load"; readonly projectDir: string; readonly dataDir: string; readonly sources: Readonly<Record<string, string>> }
   | {
       readonly t: "command";
       readonly reqId: number;
@@ -61,6 +90,10 @@ export type ToWorker =
       readonly body: unknown;
       readonly request: RequestData | undefined;
     }
+  | { readonly t: "endpoint"; readonly reqId: number; readonly endpoint: string; readonly route: string; readonly request: EndpointRequestData }
+  /** The answer to a worker's `call` or `query`. */
+  | { readonly t: "callResult"; readonly callId: number; readonly ok: true; readonly value: unknown }
+  | { readonly t: "callResult"; readonly callId: number; readonly ok: false; readonly error: WireError }
   /** The commit of a write computed on this entity's cached state failed: forget the cache. */
   | { readonly t: "invalidate"; readonly component: string; readonly id: string }
   | { readonly t: "stop" };
@@ -75,6 +108,10 @@ export type FromWorker =
       readonly write: EntityWrite | undefined;
       readonly reply: ReplyData;
     }
+  /** An endpoint calls an entity command (answered with callResult). */
+  | { readonly t: "call"; readonly callId: number; readonly component: string; readonly id: string; readonly command: string; readonly body: unknown }
+  /** An endpoint runs a view query (answered with callResult). */
+  | { readonly t: "query"; readonly callId: number; readonly view: string; readonly query: string; readonly params: Record<string, string> }
   | { readonly t: "log"; readonly level: "debug" | "info" | "warn" | "error"; readonly msg: string; readonly fields: Record<string, unknown> };
 
 export type ReplyData =
@@ -83,5 +120,7 @@ export type ReplyData =
   | { readonly ok: false; readonly kind: "rejected"; readonly status: number; readonly code: string; readonly message: string }
   /** The handler threw, or returned something that is not an effect. */
   | { readonly ok: false; readonly kind: "failed"; readonly errorId: string; readonly message: string; readonly stack: string | undefined }
+  /** An error from a call an endpoint made, passed on with its code. */
+  | { readonly ok: false; readonly kind: "forwarded"; readonly error: WireError }
   /** The command or component does not exist. */
   | { readonly ok: false; readonly kind: "unknown"; readonly message: string };

@@ -8,9 +8,9 @@ import { openLmdbStore, type Store } from "../storage/lmdb-store.js";
 import type { CommitHook, Durability, EntityWrite } from "../storage/store.js";
 import { HostError, ProjectError } from "./errors.js";
 import type { LogFn } from "./logger.js";
-import type { Manifest, RequestData } from "./messages.js";
+import type { EndpointRequestData, FromWorker, Manifest, ProjectProblem, RequestData } from "./messages.js";
 import { parseRoute } from "./discovery.js";
-import { WorkerPool } from "./worker-pool.js";
+import { WorkerPool, type PoolOptions } from "./worker-pool.js";
 import { Metrics } from "./metrics.js";
 
 export interface RuntimeOptions {
@@ -43,72 +43,40 @@ export interface RouteEntry {
   readonly path: string;
   readonly target:
     | { readonly kind: "command"; readonly component: string; readonly command: string; readonly key: string }
-    | { readonly kind: "query"; readonly view: string; readonly query: string };
+    | { readonly kind: "query"; readonly view: string; readonly query: string }
+    | { readonly kind: "endpoint"; readonly endpoint: string; readonly route: string };
+}
+
+/** One loaded version of the project: its workers, manifest and compiled views. */
+interface Generation {
+  readonly pool: WorkerPool;
+  readonly manifest: Manifest;
+  /** By table name (the commit hook's lookup). */
+  readonly views: ReadonlyMap<string, CompiledView>;
+  /** By view name (queries). */
+  readonly viewsByName: ReadonlyMap<string, CompiledView>;
 }
 
 export class Runtime {
-  readonly manifest: Manifest;
   readonly #options: RuntimeOptions;
   readonly #store: Store;
   readonly #committer: Committer;
-  readonly #pool: WorkerPool;
-  readonly #views: ReadonlyMap<string, CompiledView>;
-  readonly #viewsByName: ReadonlyMap<string, CompiledView>;
+  #gen: Generation;
+  /** Set while a reload swaps generations: commands wait for it. */
+  #gate: Promise<void> | undefined;
+  readonly #routeListeners: ((routes: readonly RouteEntry[]) => void)[] = [];
   /** Per entity: the commit the next reply must wait for (read-your-writes with pipelining). */
   readonly #lastCommit = new Map<string, Promise<unknown>>();
   readonly #metrics = new Metrics();
 
-  private constructor(options: RuntimeOptions, store: Store, committer: Committer, pool: WorkerPool, manifest: Manifest,
-    views: Map<string, CompiledView>, viewsByName: Map<string, CompiledView>) {
+  private constructor(options: RuntimeOptions, store: Store, gen: Generation) {
     this.#options = options;
     this.#store = store;
-    this.#committer = committer;
-    this.#pool = pool;
-    this.manifest = manifest;
-    this.#views = views;
-    this.#viewsByName = viewsByName;
-  }
-
-  /** Loads the project in the workers, compiles its views, opens the store. Rejects with ProjectError on a bad project. */
-  static async start(options: RuntimeOptions): Promise<Runtime> {
-    const pool = new WorkerPool({
-      projectDir: options.projectDir, dataDir: options.dataDir, workers: options.workers, handlerTimeoutMs: options.handlerTimeoutMs,
-      queueMax: options.workerQueueMax, workerHeapMb: options.workerHeapMb, log: options.log,
-    });
-    // The store opens first: workers read entity state from it.
-    const store = openLmdbStore({ path: options.dataDir, durability: options.durability });
-    let manifest: Manifest;
-    try {
-      manifest = await pool.start();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    const views = new Map<string, CompiledView>();
-    const viewsByName = new Map<string, CompiledView>();
-    const problems: ProjectError["problems"][number][] = [];
-    for (const v of manifest.views) {
-      try {
-        const compiled = compileView({
-          name: v.name, table: v.table,
-          queries: Object.fromEntries(v.queries.map((q) => [q.name, { sql: q.sql, ...(q.http ? { http: q.http } : {}), ...(q.maxRows ? { maxRows: q.maxRows } : {}) }])),
-        });
-        views.set(v.table, compiled);
-        viewsByName.set(v.name, compiled);
-      } catch (error) {
-        const e = error as { message?: string; position?: { line: number; column: number } };
-        problems.push({ code: "ERR_VIEW_SQL", file: v.file, line: e.position?.line, column: e.position?.column, frame: undefined,
-          message: `${v.file}: ${e.message ?? String(error)}` });
-      }
-    }
-    if (problems.length > 0) {
-      await pool.stop();
-      await store.close();
-      throw new ProjectError(problems);
-    }
+    this.#gen = gen;
     const hook: CommitHook = {
-      apply(txn, write: EntityWrite) {
-        if (!write.views) return undefined;
+      apply: (txn, write: EntityWrite) => {
+        if (!write.views || write.views.length === 0) return undefined;
+        const views = this.#gen.views;
         return write.views.map((change) => {
           const view = views.get(change.table);
           if (!view) throw new Error(`no view table '${change.table}'`);
@@ -116,22 +84,97 @@ export class Runtime {
         });
       },
     };
-    const committer = new Committer(store, {
+    this.#committer = new Committer(store, {
       durability: options.durability, batchMax: options.commitBatchMax, queueMax: options.commitQueueMax, hook,
     });
-    committer.start();
-    return new Runtime(options, store, committer, pool, manifest, views, viewsByName);
+    this.#committer.start();
+  }
+
+  get manifest(): Manifest {
+    return this.#gen.manifest;
+  }
+
+  /** Loads the project in the workers, compiles its views, opens the store. Rejects with ProjectError on a bad project. */
+  static async start(options: RuntimeOptions): Promise<Runtime> {
+    // The store opens first: workers read entity state from it.
+    const store = openLmdbStore({ path: options.dataDir, durability: options.durability });
+    try {
+      let runtime: Runtime | undefined;
+      // Endpoints' calls arrive once the runtime exists (no request is served before).
+      const gen = await loadGeneration(options, (m) => {
+        if (!runtime) return Promise.reject(new HostError("ERR_STOPPING", "the runtime is not started"));
+        return runtime.handleCall(m);
+      });
+      runtime = new Runtime(options, store, gen);
+      return runtime;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Hot reload: loads the project again in a new pool and swaps it in once the
+   * old pool's in-flight commands are committed. On a compile or validation
+   * error the old version keeps serving and the error is thrown.
+   */
+  async reload(): Promise<{ ms: number }> {
+    const started = performance.now();
+    const next = await loadGeneration(this.#options, (m) => this.handleCall(m));
+    const changed = changedViews(this.#gen, next);
+    if (changed.length > 0) {
+      await next.pool.stop();
+      throw new ProjectError(changed.map((name) => ({
+        code: "ERR_VIEW_CHANGED", file: undefined, line: undefined, column: undefined, frame: undefined,
+        message: `view '${name}' is new or its indexes changed; rebuilding a view while serving is not supported yet: restart to apply it`,
+      })));
+    }
+    let open!: () => void;
+    this.#gate = new Promise<void>((resolve) => { open = resolve; });
+    try {
+      const old = this.#gen;
+      await old.pool.drain();
+      await Promise.allSettled([...this.#lastCommit.values()]);
+      this.#gen = next;
+      for (const listener of this.#routeListeners) listener(this.routes());
+      void old.pool.stop();
+    } finally {
+      this.#gate = undefined;
+      open();
+    }
+    return { ms: Math.round(performance.now() - started) };
+  }
+
+  /** @internal An endpoint's call to a command or query, from a worker. */
+  handleCall(m: Extract<FromWorker, { t: "call" } | { t: "query" }>): Promise<unknown> {
+    if (m.t === "call") return this.command(m.component, m.command, m.id, m.body, undefined);
+    try {
+      return Promise.resolve(this.query(m.view, m.query, m.params).rows);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Called with the new routes after a reload. */
+  onRoutesChanged(listener: (routes: readonly RouteEntry[]) => void): void {
+    this.#routeListeners.push(listener);
   }
 
   routes(): readonly RouteEntry[] {
     const out: RouteEntry[] = [];
-    for (const e of this.manifest.entities) {
+    for (const e of this.#gen.manifest.entities) {
       for (const c of e.commands) {
         const r = c.http ? parseRoute(c.http) : undefined;
         if (r && c.key) out.push({ method: r.method, path: r.path, target: { kind: "command", component: e.name, command: c.name, key: c.key } });
       }
     }
-    for (const v of this.manifest.views) {
+    for (const ep of this.#gen.manifest.endpoints) {
+      for (const route of ep.routes) {
+        const r = parseRoute(route);
+        if (r) out.push({ method: r.method, path: r.path, target: { kind: "endpoint", endpoint: ep.name, route } });
+      }
+    }
+    for (const v of this.#gen.manifest.views) {
       for (const q of v.queries) {
         const r = q.http ? parseRoute(q.http) : undefined;
         if (r) out.push({ method: r.method, path: r.path, target: { kind: "query", view: v.name, query: q.name } });
@@ -143,10 +186,11 @@ export class Runtime {
   /** Runs a command; resolves with its reply once its write (if any) is durable. */
   async command(component: string, command: string, id: string, body: unknown, request: RequestData | undefined): Promise<unknown> {
     if (id === "") throw new HostError("ERR_BAD_REQUEST", "the entity id is empty");
+    if (this.#gate) await this.#gate;
     const key = `${component}\u0000${id}`;
     let outcome;
     try {
-      outcome = await this.#pool.call(component, id, command, body, request);
+      outcome = await this.#gen.pool.call(component, id, command, body, request);
     } catch (error) {
       this.#metrics.command(component, command, errorCode(error));
       throw error;
@@ -166,7 +210,7 @@ export class Runtime {
       return outcome.value;
     } catch (error) {
       // The worker computed later commands on state that is not stored: it must reload.
-      this.#pool.invalidate(component, id);
+      this.#gen.pool.invalidate(component, id);
       this.#metrics.command(component, command, errorCode(error));
       throw error;
     } finally {
@@ -174,9 +218,16 @@ export class Runtime {
     }
   }
 
+  /** Runs an endpoint route on a worker; resolves with its JSON response. */
+  async endpoint(name: string, route: string, request: EndpointRequestData): Promise<unknown> {
+    if (this.#gate) await this.#gate;
+    const ep = this.#gen.manifest.endpoints.find((e) => e.name === name);
+    return this.#gen.pool.endpoint(name, route, request, ep?.timeoutMs);
+  }
+
   /** Runs a view query on one snapshot, with HTTP-style string parameters. */
   query(viewName: string, queryName: string, raw: Record<string, string>): { shape: "list" | "single"; rows: Record<string, unknown>[] } {
-    const view = this.#viewsByName.get(viewName);
+    const view = this.#gen.viewsByName.get(viewName);
     const query = view?.queries[queryName];
     if (!view || !query) throw new HostError("ERR_UNKNOWN_COMMAND", `no query '${queryName}' on view '${viewName}'`);
     const params = query.coerceParams(raw);
@@ -192,10 +243,52 @@ export class Runtime {
 
   /** Stops the workers, commits what is queued, closes the store. */
   async stop(): Promise<void> {
-    await this.#pool.stop();
+    await this.#gen.pool.stop();
     await this.#committer.stop();
     await this.#store.close();
   }
+}
+
+async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCall"]): Promise<Generation> {
+  const pool = new WorkerPool({
+    projectDir: options.projectDir, dataDir: options.dataDir, workers: options.workers, handlerTimeoutMs: options.handlerTimeoutMs,
+    queueMax: options.workerQueueMax, workerHeapMb: options.workerHeapMb, log: options.log, onCall,
+  });
+  const manifest = await pool.start();
+  const views = new Map<string, CompiledView>();
+  const viewsByName = new Map<string, CompiledView>();
+  const problems: ProjectProblem[] = [];
+  for (const v of manifest.views) {
+    try {
+      const compiled = compileView({
+        name: v.name, table: v.table,
+        queries: Object.fromEntries(v.queries.map((q) => [q.name, { sql: q.sql, ...(q.http ? { http: q.http } : {}), ...(q.maxRows ? { maxRows: q.maxRows } : {}) }])),
+      });
+      views.set(v.table, compiled);
+      viewsByName.set(v.name, compiled);
+    } catch (error) {
+      const e = error as { message?: string; position?: { line: number; column: number } };
+      problems.push({ code: "ERR_VIEW_SQL", file: v.file, line: e.position?.line, column: e.position?.column, frame: undefined,
+        message: `${v.file}: ${e.message ?? String(error)}` });
+    }
+  }
+  if (problems.length > 0) {
+    await pool.stop();
+    throw new ProjectError(problems);
+  }
+  return { pool, manifest, views, viewsByName };
+}
+
+/** Views whose stored rows or indexes would not match the new definition. */
+function changedViews(old: Generation, next: Generation): string[] {
+  const out: string[] = [];
+  for (const [table, view] of next.views) {
+    const before = old.views.get(table);
+    if (!before || JSON.stringify(before.indexes) !== JSON.stringify(view.indexes)) out.push(table);
+  }
+  const sources = (g: Generation) => JSON.stringify(g.manifest.views.map((v) => [v.table, v.from]).sort());
+  if (out.length === 0 && sources(old) !== sources(next)) out.push(...next.manifest.views.map((v) => v.table));
+  return out;
 }
 
 function errorCode(error: unknown): string {

@@ -3,6 +3,7 @@
 import { parentPort } from "node:worker_threads";
 import * as calyx from "../api/index.js";
 import { discover } from "./discovery.js";
+import { EndpointRunner } from "./endpoint-runner.js";
 import { EntityRunner } from "./entity-runner.js";
 import { ModuleLoader, ProjectLoadError } from "./loader.js";
 import type { FromWorker, ProjectProblem, ToWorker } from "./messages.js";
@@ -13,17 +14,18 @@ const port = parentPort;
 if (!port) throw new Error("worker-main.ts must run in a worker thread");
 
 let runner: EntityRunner | undefined;
+let endpoints: EndpointRunner | undefined;
 let source: ClosableStateSource | undefined;
 
 function post(message: FromWorker): void {
   port?.postMessage(message);
 }
 
-function load(projectDir: string, dataDir: string): void {
-  const loader = new ModuleLoader(projectDir, { calyx });
+function load(projectDir: string, dataDir: string, sources: Readonly<Record<string, string>>): void {
+  const loader = new ModuleLoader(projectDir, { calyx }, sources);
   const problems: ProjectProblem[] = [];
   const modules: { file: string; exports: Record<string, unknown> }[] = [];
-  for (const file of componentFiles(projectDir)) {
+  for (const file of componentFiles(projectDir, Object.keys(sources))) {
     try {
       modules.push({ file, exports: loader.load(file) });
     } catch (error) {
@@ -39,13 +41,14 @@ function load(projectDir: string, dataDir: string): void {
   }
   source = openStateSource(dataDir);
   runner = new EntityRunner(found.entities, found.views, source);
+  endpoints = new EndpointRunner(found.endpoints, post);
   post({ t: "loaded", manifest: found.manifest });
 }
 
 port.on("message", (message: ToWorker) => {
   switch (message.t) {
     case "load":
-      load(message.projectDir, message.dataDir);
+      load(message.projectDir, message.dataDir, message.sources);
       return;
     case "command": {
       if (!runner) throw new Error("command before load");
@@ -53,6 +56,13 @@ port.on("message", (message: ToWorker) => {
       post({ t: "result", reqId: message.reqId, write, reply });
       return;
     }
+    case "endpoint":
+      if (!endpoints) throw new Error("endpoint before load");
+      endpoints.run(message.reqId, message.endpoint, message.route, message.request);
+      return;
+    case "callResult":
+      endpoints?.onCallResult(message);
+      return;
     case "invalidate":
       runner?.invalidate(message.component, message.id);
       return;

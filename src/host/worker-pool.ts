@@ -3,10 +3,11 @@
 // and keeps its state hot. A worker that overruns a handler's timeout, crashes
 // or runs out of memory is replaced; only its in-flight commands fail.
 import { Worker } from "node:worker_threads";
-import { CommandRejected, HostError, ProjectError } from "./errors.js";
-import type { FromWorker, Manifest, ReplyData, RequestData, ToWorker } from "./messages.js";
+import { CommandRejected, ForwardedError, HostError, ProjectError } from "./errors.js";
+import type { EndpointRequestData, FromWorker, Manifest, ReplyData, RequestData, ToWorker, WireError } from "./messages.js";
 import type { EntityWrite } from "../storage/store.js";
 import { workerScript } from "./worker-script.js";
+import { snapshotSources } from "./project-files.js";
 
 export interface PoolOptions {
   readonly projectDir: string;
@@ -19,6 +20,8 @@ export interface PoolOptions {
   readonly queueMax: number;
   /** Heap limit of one worker. */
   readonly workerHeapMb: number;
+  /** Answers an endpoint's call to a command or a query (from a worker). */
+  readonly onCall: (m: Extract<FromWorker, { t: "call" } | { t: "query" }>) => Promise<unknown>;
   readonly log: (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -44,8 +47,12 @@ const WATCHDOG_INTERVAL_MS = 50;
 class Slot {
   worker: Worker | undefined;
   ready: Promise<Manifest> | undefined;
-  /** In arrival order; the worker answers in the same order. */
+  /** Entity commands in arrival order; the worker answers them in the same order. */
   readonly inFlight = new Map<number, Pending>();
+  /** Endpoint requests: async, they finish in any order. */
+  readonly endpoints = new Map<number, Pending>();
+  /** When the worker last sent anything: a silent worker with work pending is stuck. */
+  lastMessageAt = performance.now();
   generation = 0;
 }
 
@@ -56,6 +63,9 @@ export class WorkerPool {
   #watchdog: NodeJS.Timeout | undefined;
   #stopping = false;
   #timeouts = new Map<string, number>();
+  #roundRobin = 0;
+  #sources: Readonly<Record<string, string>> = {};
+  readonly #drainWaiters: (() => void)[] = [];
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -67,6 +77,7 @@ export class WorkerPool {
 
   /** Starts every worker; resolves with the project's manifest, or rejects with a ProjectError. */
   async start(): Promise<Manifest> {
+    this.#sources = snapshotSources(this.#options.projectDir);
     for (let i = 0; i < Math.max(1, this.#options.workers); i++) this.#slots.push(new Slot());
     const manifests = await Promise.allSettled(this.#slots.map((slot) => this.#spawn(slot)));
     const failure = manifests.find((m) => m.status === "rejected");
@@ -105,6 +116,37 @@ export class WorkerPool {
     });
   }
 
+  /** Runs an endpoint route on some worker (round robin). */
+  endpoint(name: string, route: string, request: EndpointRequestData, timeoutMs: number | undefined): Promise<unknown> {
+    if (this.#stopping) return Promise.reject(new HostError("ERR_STOPPING", "the server is shutting down", { retryAfterMs: 1000 }));
+    const slot = this.#slots[this.#roundRobin++ % this.#slots.length];
+    if (!slot) throw new Error("pool not started");
+    if (slot.endpoints.size >= this.#options.queueMax) {
+      return Promise.reject(new HostError("ERR_OVERLOADED", `too many endpoint requests on this worker (${this.#options.queueMax}); retry shortly`, { retryAfterMs: 100 }));
+    }
+    const reqId = this.#nextReqId++;
+    const message: ToWorker = { t: "endpoint", reqId, endpoint: name, route, request };
+    return new Promise<unknown>((resolve, reject) => {
+      slot.endpoints.set(reqId, {
+        reqId, component: name, id: route, command: route, message, reject, startedAt: performance.now(),
+        timeoutMs: timeoutMs ?? this.#options.handlerTimeoutMs, resolve: (o) => resolve(o.value),
+      });
+      if (slot.worker && slot.ready === undefined) slot.worker.postMessage(message);
+    });
+  }
+
+  /** Resolves once no command is queued or running on any worker (new calls are still accepted). */
+  drain(): Promise<void> {
+    if (this.#slots.every((slot) => slot.inFlight.size === 0 && slot.endpoints.size === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  #checkDrained(): void {
+    if (this.#drainWaiters.length === 0 || this.#slots.some((slot) => slot.inFlight.size > 0 || slot.endpoints.size > 0)) return;
+    const waiters = this.#drainWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
   /** Tells the entity's worker to drop its cached state. */
   invalidate(component: string, id: string): void {
     const slot = this.#slots[hashEntity(component, id) % this.#slots.length];
@@ -118,8 +160,9 @@ export class WorkerPool {
       const w = slot.worker;
       slot.worker = undefined;
       slot.generation++;
-      for (const p of slot.inFlight.values()) p.reject(new HostError("ERR_STOPPING", "the server is shutting down", { retryAfterMs: 1000 }));
+      for (const p of [...slot.inFlight.values(), ...slot.endpoints.values()]) p.reject(new HostError("ERR_STOPPING", "the server is shutting down", { retryAfterMs: 1000 }));
       slot.inFlight.clear();
+      slot.endpoints.clear();
       if (w) await w.terminate();
     }));
   }
@@ -133,14 +176,17 @@ export class WorkerPool {
     });
     worker.unref();
     slot.worker = worker;
+    slot.lastMessageAt = performance.now();
+    worker.postMessage({ t: "load", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, sources: this.#sources } satisfies ToWorker);
     const ready = new Promise<Manifest>((resolve, reject) => {
       worker.on("message", (m: FromWorker) => {
         if (slot.generation !== generation) return;
+        slot.lastMessageAt = performance.now();
         switch (m.t) {
           case "loaded":
             slot.ready = undefined;
             worker.ref();
-            for (const p of slot.inFlight.values()) {
+            for (const p of [...slot.inFlight.values(), ...slot.endpoints.values()]) {
               p.startedAt = performance.now();
               worker.postMessage(p.message);
             }
@@ -155,16 +201,26 @@ export class WorkerPool {
           case "log":
             this.#options.log(m.level, m.msg, m.fields);
             return;
+          case "call":
+          case "query":
+            this.#options.onCall(m).then(
+              (value) => worker.postMessage({ t: "callResult", callId: m.callId, ok: true, value } satisfies ToWorker),
+              (error: unknown) => worker.postMessage({ t: "callResult", callId: m.callId, ok: false, error: toWire(error) } satisfies ToWorker),
+            );
+            return;
         }
       });
       worker.on("error", (error) => {
         if (slot.generation !== generation) return;
         reject(error);
+        // A worker that fails while loading is not replaced: start() reports it.
+        if (slot.ready !== undefined) return;
         this.#replace(slot, `worker crashed: ${error.message}`, (p) => restarted(p, error.message, error));
       });
       worker.on("exit", (code) => {
         if (slot.generation !== generation || this.#stopping) return;
         reject(new Error(`worker exited with code ${code} while loading`));
+        if (slot.ready !== undefined) return;
         this.#replace(slot, `worker exited with code ${code}`, (p) => restarted(p, `its worker exited with code ${code}`, undefined));
       });
     });
@@ -174,12 +230,18 @@ export class WorkerPool {
   }
 
   #settle(slot: Slot, reqId: number, write: EntityWrite | undefined, reply: ReplyData): void {
-    const p = slot.inFlight.get(reqId);
-    if (!p) return;
-    slot.inFlight.delete(reqId);
-    // The next command in this worker's queue starts now.
-    const next = slot.inFlight.values().next();
-    if (!next.done) next.value.startedAt = Math.max(next.value.startedAt, performance.now());
+    let p = slot.inFlight.get(reqId);
+    if (p) {
+      slot.inFlight.delete(reqId);
+      // The next command in this worker's queue starts now.
+      const next = slot.inFlight.values().next();
+      if (!next.done) next.value.startedAt = Math.max(next.value.startedAt, performance.now());
+    } else {
+      p = slot.endpoints.get(reqId);
+      if (!p) return;
+      slot.endpoints.delete(reqId);
+    }
+    this.#checkDrained();
     if (reply.ok) {
       p.resolve({ write, value: reply.value });
     } else if (reply.kind === "rejected") {
@@ -189,6 +251,8 @@ export class WorkerPool {
         component: p.component, entityId: p.id, command: p.command, errorId: reply.errorId, stack: reply.stack,
       });
       p.reject(new HostError("ERR_HANDLER_FAILED", `the handler of ${p.component}.${p.command} failed (error id ${reply.errorId})`, { errorId: reply.errorId }));
+    } else if (reply.kind === "forwarded") {
+      p.reject(new ForwardedError(reply.error.code, reply.error.message));
     } else {
       p.reject(new HostError("ERR_UNKNOWN_COMMAND", reply.message));
     }
@@ -198,6 +262,16 @@ export class WorkerPool {
     const now = performance.now();
     for (const slot of this.#slots) {
       if (slot.ready !== undefined) continue;
+      for (const p of slot.endpoints.values()) {
+        if (now - p.startedAt <= p.timeoutMs) continue;
+        slot.endpoints.delete(p.reqId);
+        p.reject(new HostError("ERR_HANDLER_TIMEOUT", `endpoint ${p.component} '${p.command}' did not finish within ${p.timeoutMs} ms`));
+        // Awaiting something slow is the endpoint's business; a worker that says nothing is stuck.
+        if (now - slot.lastMessageAt > p.timeoutMs) {
+          this.#options.log("error", `endpoint ${p.component} '${p.command}' blocked its worker for ${p.timeoutMs} ms; replacing it`, {});
+          this.#replace(slot, "an endpoint blocked its worker", (q) => restarted(q, "its worker was blocked by an endpoint", undefined));
+        }
+      }
       const head = slot.inFlight.values().next();
       if (head.done) continue;
       const p = head.value;
@@ -224,6 +298,7 @@ export class WorkerPool {
       slot.inFlight.delete(p.reqId);
       p.reject(headError(p));
     }
+    this.#checkDrained();
     this.#options.log("warn", `replacing a worker: ${why}`, { requeued: slot.inFlight.size });
     if (old) void old.terminate();
     this.#spawn(slot).catch((error: unknown) => {
@@ -232,6 +307,18 @@ export class WorkerPool {
       slot.inFlight.clear();
     });
   }
+}
+
+/** An error as it crosses to a worker: its code, and its status when it is a handler's chosen 4xx. */
+function toWire(error: unknown): WireError {
+  const e = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown; status?: unknown };
+  const rejected = error instanceof CommandRejected;
+  return {
+    name: typeof e.name === "string" ? e.name : "Error",
+    code: typeof e.code === "string" ? e.code : "ERR_INTERNAL",
+    message: typeof e.message === "string" ? e.message : String(error),
+    status: rejected ? (e.status as number) : undefined,
+  };
 }
 
 function restarted(p: Pending, why: string, cause: unknown): HostError {

@@ -18,5 +18,5 @@ export function workerScript(): WorkerScript {
   if (embedded !== undefined) return { filename: embedded, options: { eval: true } };
   const here = import.meta.url;
   if (here.endsWith(".cjs")) return { filename: new URL("./worker.cjs", here), options: {} };
-  return { filename: new URL("./worker-main.ts", here), options: { execArgv: [...process.execArgv.filter((a) => !a.startsWith("--cpu-prof")), "--import", "tsx"] } };
+  return { filename: new URL("./worker-tsx.mjs", here), options: {} };
 }

@@ -3,7 +3,8 @@
 
 export type RouteTarget =
   | { readonly kind: "command"; readonly component: string; readonly command: string; readonly key: string }
-  | { readonly kind: "query"; readonly view: string; readonly query: string };
+  | { readonly kind: "query"; readonly view: string; readonly query: string }
+  | { readonly kind: "endpoint"; readonly endpoint: string; readonly route: string };
 
 export interface RouteSpec {
   readonly method: string;
@@ -28,6 +29,8 @@ export interface Service {
   routes(): readonly RouteSpec[];
   /** Runs a command; resolves once its effects are durable. Errors carry a stable `code`. */
   command(component: string, command: string, id: string, body: unknown, request: CallRequest): Promise<unknown>;
+  /** Runs an endpoint route; resolves with the JSON response body. */
+  endpoint(endpoint: string, route: string, request: CallRequest & { method: string; path: string; body: unknown }): Promise<unknown>;
   /** Runs a view query on a consistent snapshot. Throws errors with a stable `code`. */
   query(view: string, query: string, params: Record<string, string>): QueryResult;
   /** Prometheus text for /_calyx/metrics. */

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import type * as UWS from "uWebSockets.js";
 import { HttpError, statusLine, toErrorResponse } from "./errors.js";
 import { Router } from "./router.js";
-import type { CallRequest, RouteTarget, Service } from "./service.js";
+import type { CallRequest, RouteSpec, RouteTarget, Service } from "./service.js";
 
 export interface HttpOptions {
   readonly host: string;
@@ -26,7 +26,7 @@ type Route = RouteTarget;
 export class UwsServer {
   readonly #options: HttpOptions;
   readonly #service: Service;
-  readonly #router = new Router<Route>();
+  #router = new Router<Route>();
   #app: UWS.TemplatedApp | undefined;
   #listenSocket: UWS.us_listen_socket | undefined;
   #uws: typeof UWS | undefined;
@@ -37,7 +37,14 @@ export class UwsServer {
   constructor(service: Service, options: HttpOptions) {
     this.#service = service;
     this.#options = options;
-    for (const r of service.routes()) this.#router.add(r.method, r.path, r.target);
+    this.setRoutes(service.routes());
+  }
+
+  /** Replaces the routing table (hot reload); requests in flight keep their route. */
+  setRoutes(routes: readonly RouteSpec[]): void {
+    const router = new Router<Route>();
+    for (const r of routes) router.add(r.method, r.path, r.target);
+    this.#router = router;
   }
 
   async start(): Promise<{ port: number }> {
@@ -92,7 +99,7 @@ export class UwsServer {
       return;
     }
     const target = lookup.match.value;
-    const request: CallRequest = { params: lookup.match.params, query: parseQuery(req.getQuery()), headers: readHeaders(req) };
+    const request = { method, path: url, params: lookup.match.params, query: parseQuery(req.getQuery()), headers: readHeaders(req) };
     if (target.kind === "query") {
       this.#query(res, target, request);
       return;
@@ -125,9 +132,11 @@ export class UwsServer {
     });
   }
 
-  #command(res: UWS.HttpResponse, state: { aborted: boolean }, target: Extract<Route, { kind: "command" }>, request: CallRequest, body: unknown): void {
-    const id = request.params[target.key] ?? "";
-    this.#service.command(target.component, target.command, id, body, request).then(
+  #command(res: UWS.HttpResponse, state: { aborted: boolean }, target: Exclude<Route, { kind: "query" }>, request: CallRequest & { method: string; path: string }, body: unknown): void {
+    const call = target.kind === "command"
+      ? this.#service.command(target.component, target.command, request.params[target.key] ?? "", body, request)
+      : this.#service.endpoint(target.endpoint, target.route, { ...request, body });
+    call.then(
       (value) => this.#finish(res, state, () => this.#writeJson(res, 200, value === undefined ? null : value)),
       (error: unknown) => this.#finish(res, state, () => this.#writeError(res, error)),
     );

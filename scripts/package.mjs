@@ -1,0 +1,94 @@
+// Builds the single executable dist/calyx (DESIGN §8), offline, configured by
+// pkg.config.json. Node's SEA support, as DEPENDENCIES.md describes:
+//   1. bundle src/sea/main.ts (→ the CLI) and the worker with every npm package
+//      inside, natives redirected to src/sea/native-loader.ts;
+//   2. embed the worker bundle and the .node files as SEA assets;
+//   3. blob → copy of this node → strip → postject → dist/calyx;
+//   4. smoke-check: the new executable prints its --version.
+// Usage: node scripts/package.mjs [--config pkg.config.json] [--no-check]
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { common } from "./build.mjs";
+import { checkHostMatches, expandAssets, loadConfig } from "./sea/config.mjs";
+import { injectBlob, prepareBlob } from "./sea/inject.mjs";
+import { collectNatives, packageVersions } from "./sea/natives.mjs";
+import { nativeRedirectPlugin } from "./sea/plugin.mjs";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Builds the executable; returns what it made. */
+export async function packageExecutable({ configFile = "pkg.config.json", check = true, log = (line) => process.stdout.write(line + "\n") } = {}) {
+  const started = performance.now();
+  const config = loadConfig(ROOT, configFile);
+  checkHostMatches(config.target);
+  rmSync(config.workDir, { recursive: true, force: true });
+  mkdirSync(config.workDir, { recursive: true });
+  mkdirSync(config.outputPath, { recursive: true });
+
+  const natives = collectNatives(ROOT, config.workDir, config.natives);
+  const nativesForBundle = Object.fromEntries(Object.entries(natives).map(([n, { asset, sha256, bytes }]) => [n, { asset, sha256, bytes }]));
+  const options = {
+    ...common,
+    packages: undefined,
+    sourcemap: false,
+    external: config.external,
+    define: {
+      ...common.define,
+      __CALYX_NATIVES__: JSON.stringify(nativesForBundle),
+      __CALYX_DEP_VERSIONS__: JSON.stringify(packageVersions(ROOT, config.versionsOf)),
+    },
+    plugins: [nativeRedirectPlugin({ natives: config.natives, stubs: config.stubs })],
+    logLevel: "error",
+  };
+  await Promise.all([
+    build({ ...options, entryPoints: [config.main], outfile: config.mainOut }),
+    build({ ...options, entryPoints: [config.worker], outfile: join(config.workDir, "worker.cjs") }),
+  ]);
+
+  const assetFiles = expandAssets(ROOT, config.assets);
+  const assets = Object.fromEntries(assetFiles.map((f) => [relative(config.workDir, f).split(sep).join("/"), f]));
+  for (const key of ["worker.cjs", ...Object.values(natives).map((n) => n.asset)]) {
+    if (!(key in assets)) throw new Error(`${config.path}: pkg.assets does not include ${key} (under ${relative(ROOT, config.workDir)})`);
+  }
+  const blob = prepareBlob({ workDir: config.workDir, main: config.mainOut, assets, useCodeCache: config.useCodeCache });
+  const { stripped } = injectBlob({ root: ROOT, blob, output: config.output });
+
+  let version = "";
+  if (check) {
+    // A throwaway cache folder: the check must not leave natives in the user's cache.
+    const cache = mkdtempSync(join(tmpdir(), "calyx-package-check-"));
+    try {
+      version = execFileSync(config.output, ["--version"], { env: { ...process.env, CALYX_CACHE_DIR: cache }, encoding: "utf8", timeout: 30_000 }).trim();
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+    if (!/^calyx /.test(version) || /not loadable/.test(version)) throw new Error(`the new executable does not work:\n${version}`);
+  }
+  const result = {
+    output: config.output,
+    bytes: statSync(config.output).size,
+    seconds: (performance.now() - started) / 1000,
+    stripped,
+    natives,
+    version,
+  };
+  log(`calyx: built ${relative(process.cwd(), result.output) || result.output} (${(result.bytes / 1e6).toFixed(1)} MB${stripped ? "" : ", not stripped: no `strip` on PATH"}) in ${result.seconds.toFixed(1)} s`);
+  for (const [name, n] of Object.entries(natives)) log(`  native ${name}: ${n.source} (${(n.bytes / 1e6).toFixed(1)} MB, sha256 ${n.sha256.slice(0, 16)}…)`);
+  if (version) log(version.split("\n").map((l) => `  ${l}`).join("\n"));
+  return result;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({ options: { config: { type: "string", default: "pkg.config.json" }, "no-check": { type: "boolean", default: false } } });
+  try {
+    await packageExecutable({ configFile: values.config, check: !values["no-check"] });
+  } catch (error) {
+    process.stderr.write(`calyx package: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
