@@ -207,7 +207,7 @@ for (const [kind, make] of Object.entries(stores)) {
       const accepted = Array.from({ length: 5 }, (_, i) => committer.submit(kv(`c${i}`, 0, i)));
       const refused = committer.submit(kv("over", 0, 1));
       await t.rejects(refused, { code: "ERR_BACKPRESSURE", retryAfterMs: Number });
-      const e = await refused.catch((x: unknown) => x as { retryAfterMs: number; retryable: boolean });
+      const e = (await refused.catch((x: unknown) => x)) as { retryAfterMs: number; retryable: boolean };
       t.ok(e.retryAfterMs >= 1);
       t.equal(e.retryable, true);
       await Promise.all(accepted);
