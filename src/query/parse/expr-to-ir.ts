@@ -143,10 +143,13 @@ export function valueToIr(ctx: ConvertContext, raw: unknown, at: SqlPosition, in
   switch (str(node, "type")) {
     case "column_ref":
       return column(columnPath(ctx, node as RawNode, pos));
-    case "number": {
-      const v = node?.["value"];
-      if (typeof v !== "number" || !Number.isFinite(v)) return ctx.unsupported(pos, `number ${String(v)} is not a finite number`);
-      return literal(v);
+    case "number":
+    case "bigint": {
+      // The parser gives some numbers as strings ("-1.5") and big or exponent forms as "bigint".
+      const raw = node?.["value"];
+      const v = typeof raw === "string" ? Number(raw) : raw;
+      if (typeof v !== "number" || !Number.isFinite(v)) return ctx.unsupported(pos, `number ${String(raw)} is not a finite number`);
+      return literal(v === 0 ? 0 : v);
     }
     case "single_quote_string":
     case "string":
