@@ -23,8 +23,10 @@ async function main(): Promise<void> {
   globalThis.__calyxWorkerSource = getAsset("worker.cjs", "utf8");
   // argv is [exe, exe-as-invoked, ...args]; yargs' hideBin drops the first two.
   const args = process.argv.slice(2);
+  const embedded = findEmbeddedProject(process.execPath);
   if (args[0] === "--version" || args[0] === "-v") {
-    process.stdout.write((await versionReport()) + "\n");
+    const project = embedded ? `\nproject embedded by calyx build (sha256 ${embedded.trailer.sha256.slice(0, 16)})` : "";
+    process.stdout.write(`${await versionReport()}${project}\n`);
     return;
   }
   if (args[0] === "build") {
@@ -32,7 +34,6 @@ async function main(): Promise<void> {
     return;
   }
   ensureNatives();
-  const embedded = findEmbeddedProject(process.execPath);
   if (embedded !== undefined) {
     const dir = unpackEmbeddedProject(process.execPath, embedded);
     process.argv.splice(2, args.length, ...embeddedArgs(args, dir));
