@@ -16,5 +16,15 @@ export default tseslint.config(
       "no-debugger": "error",
     },
   },
-  { files: ["test/**/*.ts", "bench/**/*.ts"], rules: { "@typescript-eslint/no-explicit-any": "off" } },
+  {
+    files: ["test/**/*.ts", "bench/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-explicit-any": "off",
+      // tap's t.test() promises are awaited by tap itself: the idiom is to not await them.
+      "@typescript-eslint/no-floating-promises": ["error", {
+        allowForKnownSafeCalls: [{ from: "package", package: "tap", name: ["test", "Test", "TAP"] }],
+        allowForKnownSafePromises: [{ from: "package", package: "@tapjs/core", name: "PromiseWithSubtest" }],
+      }],
+    },
+  },
 );

@@ -226,7 +226,7 @@ export interface EndpointRequest {
 }
 
 type HandlerReply<H> = H extends { handler(...args: never[]): infer Eff } ? (Eff extends { readonly data: unknown } ? EffectReply<Eff> : unknown) : unknown;
-type EffectReply<Eff> = Eff extends import("./effects.js").Effect<infer R> ? R : unknown;
+type EffectReply<Eff> = Eff extends Effect<infer R> ? R : unknown;
 type HandlerCommand<H> = H extends { handler(state: never, command: infer C, ctx: never): unknown } ? C : unknown;
 
 /** A typed client for one entity instance: one async method per command. */

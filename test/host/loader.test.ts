@@ -1,5 +1,6 @@
 import t from "tap";
-import { ModuleLoader, ProjectLoadError } from "../../src/host/loader.js";
+import type { ProjectLoadError } from "../../src/host/loader.js";
+import { ModuleLoader } from "../../src/host/loader.js";
 
 t.test("loads TypeScript with relative imports (.js → .ts) and builtins", async (t) => {
   const dir = t.testdir({
