@@ -5,7 +5,8 @@
 import { compileView, type CompiledView } from "../query/compile-view.js";
 import { Committer } from "../storage/committer.js";
 import { openLmdbStore, type Store } from "../storage/lmdb-store.js";
-import type { CommitHook, Durability, EntityWrite } from "../storage/store.js";
+import type { CommitHook, Durability, EntityWrite, ReadTxn } from "../storage/store.js";
+import type { RowDelta } from "../query/types.js";
 import { HostError, ProjectError } from "./errors.js";
 import type { LogFn } from "./logger.js";
 import type { EndpointRequestData, FromWorker, Manifest, ProjectProblem, RequestData } from "./messages.js";
@@ -143,6 +144,30 @@ export class Runtime {
       open();
     }
     return { ms: Math.round(performance.now() - started) };
+  }
+
+  /**
+   * Called after each durable commit, in commit order, with the view row
+   * changes it made (old and new row). Live queries subscribe here.
+   */
+  onRowChanges(listener: (deltas: readonly RowDelta[]) => void): () => void {
+    return this.#committer.onDurable((batch) => {
+      const deltas: RowDelta[] = [];
+      for (const item of batch) {
+        if (Array.isArray(item.hookResult)) deltas.push(...(item.hookResult as RowDelta[]));
+      }
+      if (deltas.length > 0) listener(deltas);
+    });
+  }
+
+  /** The compiled view with this name (live queries plan against it). */
+  view(name: string): CompiledView | undefined {
+    return this.#gen.viewsByName.get(name);
+  }
+
+  /** Runs fn on one consistent snapshot of the store. */
+  read<T>(fn: (txn: ReadTxn) => T): T {
+    return this.#store.read(fn);
   }
 
   /** @internal An endpoint's call to a command or query, from a worker. */

@@ -14,6 +14,8 @@ export interface HttpOptions {
   /** Largest request body accepted; larger ones get 413. */
   readonly bodyBytesMax: number;
   readonly log: (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+  /** Registers more handlers (WebSocket, streams) before the catch-all route. */
+  readonly extend?: (app: UWS.TemplatedApp) => void;
 }
 
 /** Raised when the port cannot be bound (in use, or not permitted). */
@@ -58,6 +60,7 @@ export class UwsServer {
     app.get("/_calyx/metrics", (res) => {
       res.writeHeader("content-type", "text/plain; version=0.0.4").end(this.#service.metrics());
     });
+    this.#options.extend?.(app);
     app.any("/*", (res, req) => this.#handle(res, req));
     const socket = await new Promise<UWS.us_listen_socket | false>((resolve) => {
       // Exclusive: uWS shares a busy port (SO_REUSEPORT) unless told not to.
