@@ -1,0 +1,80 @@
+// CPU and memory of processes, read from /proc (Linux). CPU time covers every
+// thread of the process, so a Calyx server's worker threads are included.
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+
+let ticksPerSecond: number | undefined;
+
+/** USER_HZ, the unit of the times in /proc/<pid>/stat (100 on Linux/x86). */
+export function clockTicksPerSecond(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** user + system CPU time of a process in ms, or undefined once it is gone. */
+export function processCpuMs(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state); utime is field 14, stime field 15.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / clockTicksPerSecond();
+}
+
+/** Resident set size in KiB (VmRSS), or undefined once the process is gone. */
+export function processRssKb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "latin1");
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Threads of a process (Calyx: main + workers + libuv/V8 helpers). */
+export function processThreads(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "latin1");
+    const m = /Threads:\s+(\d+)/.exec(status);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface MachineCpu {
+  readonly busy: number;
+  readonly total: number;
+}
+
+/** Aggregate jiffies of all cores from /proc/stat (busy = total - idle - iowait). */
+export function machineCpu(): MachineCpu {
+  try {
+    const line = readFileSync("/proc/stat", "latin1").split("\n", 1)[0] ?? "";
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
+/** Fraction of all cores busy between two samples (0..1). */
+export function machineBusy(a: MachineCpu, b: MachineCpu): number {
+  const total = b.total - a.total;
+  return total > 0 ? (b.busy - a.busy) / total : 0;
+}

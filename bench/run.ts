@@ -1,0 +1,162 @@
+// npm run bench -- <scenario…|all> [--quick] [options]
+//
+// Runs benchmark scenarios against Calyx and the baselines in one session and
+// writes bench/results/<scenario>.json; `npm run bench:report` (bench/report.ts)
+// turns those into bench/RESULTS.md. See bench/README.md.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Generator } from "./lib/generator.js";
+import { BENCH_DIR, TMP_DIR } from "./lib/paths.js";
+import { Session } from "./lib/session.js";
+import { buildCalyx, TargetUnavailable, type CalyxBuild, type TargetName } from "./lib/targets.js";
+import { runAdHocLoad } from "./lib/adhoc.js";
+import { SCENARIOS } from "./scenarios/index.js";
+
+const HELP = `usage: npm run bench -- <scenario…|all> [--quick] [options]
+
+scenarios:
+${SCENARIOS.map((s) => `  ${s.name.padEnd(18)} ${s.description}`).join("\n")}
+  load               ad-hoc open-loop load against a running server (--url, --rate, --duration, --mix)
+  all                every scenario above, then the micro-benchmarks under bench/<name>/ (run.ts or index.ts)
+
+options:
+  --quick              short run (each scenario ≤ 1 minute), fewer customers; for CI and smoke tests
+  --repeats N          repeats of every measurement (default 1 quick, 3 full)
+  --targets a,b        servers to measure (default uws-hello,fastify-sqlite,calyx)
+  --calyx PATH         use this Calyx entry (e.g. build/calyx.cjs or dist/calyx) instead of building the working tree
+  --workers N          Calyx worker threads (default: Calyx's own default)
+  --durability MODE    Calyx durability: full (default), batched, none
+  --cpu-prof           write V8 CPU profiles of Calyx (main thread and workers) to bench/results/tmp/prof-*/ and summarise them
+  --connections N      open-loop connections (default 128)
+  --gen-procs N        load-generator processes (default 1: the machine has few cores)
+  --quiet-wait S       wait up to S seconds before each step for other processes to go quiet (default 5 quick, 60 full; 0 = never)
+  --set name=value     override a scenario setting (e.g. --set customers=1000000 --set rates=1000,4000)
+`;
+
+const KNOWN_TARGETS: readonly TargetName[] = ["uws-hello", "fastify-sqlite", "calyx"];
+
+function parse() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      repeats: { type: "string" },
+      targets: { type: "string" },
+      calyx: { type: "string" },
+      workers: { type: "string" },
+      durability: { type: "string", default: "full" },
+      "cpu-prof": { type: "boolean", default: false },
+      connections: { type: "string", default: "128" },
+      "gen-procs": { type: "string", default: "1" },
+      "quiet-wait": { type: "string" },
+      set: { type: "string", multiple: true, default: [] },
+      // ad-hoc load
+      url: { type: "string" },
+      rate: { type: "string" },
+      duration: { type: "string" },
+      mix: { type: "string" },
+      customers: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  return { values, positionals };
+}
+
+/** Micro-benchmarks owned by other parts of the project: bench/<dir>/run.ts or index.ts. */
+function externalBenchmark(name: string): string | undefined {
+  for (const f of ["run.ts", "index.ts"]) {
+    const p = join(BENCH_DIR, name, f);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function externalNames(): string[] {
+  return ["storage", "query", "startup"].filter((n) => externalBenchmark(n) !== undefined && !SCENARIOS.some((s) => s.name === n));
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parse();
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(HELP);
+    return values.help ? 0 : 2;
+  }
+  const quick = values.quick;
+  if (positionals[0] === "load") return runAdHocLoad(values);
+
+  const names = positionals.includes("all") ? [...SCENARIOS.map((s) => s.name), ...externalNames()] : positionals;
+  for (const n of names) {
+    if (!SCENARIOS.some((s) => s.name === n) && externalBenchmark(n) === undefined) {
+      process.stderr.write(`bench: unknown scenario '${n}'\n\n${HELP}`);
+      return 2;
+    }
+  }
+  const targets = (values.targets?.split(",") ?? KNOWN_TARGETS) as TargetName[];
+  for (const t of targets) if (!KNOWN_TARGETS.includes(t)) throw new Error(`--targets: unknown target '${t}' (known: ${KNOWN_TARGETS.join(", ")})`);
+  const durability = values.durability;
+  if (durability !== "full" && durability !== "batched" && durability !== "none") throw new Error(`--durability must be full, batched or none`);
+
+  let calyx: CalyxBuild | undefined;
+  let calyxUnavailable: string | undefined;
+  if (targets.includes("calyx") && names.some((n) => SCENARIOS.some((s) => s.name === n))) {
+    try {
+      process.stdout.write(values.calyx ? `using Calyx at ${values.calyx}\n` : "building Calyx from the working tree (scripts/build.mjs → bench/results/tmp/calyx-build)…\n");
+      calyx = await buildCalyx(values.calyx);
+    } catch (error) {
+      calyxUnavailable = error instanceof TargetUnavailable ? error.message : String(error);
+      process.stdout.write(`Calyx is not measured in this run: ${calyxUnavailable}\n`);
+    }
+  }
+  let cpuProfDir: string | undefined;
+  if (values["cpu-prof"]) {
+    cpuProfDir = join(TMP_DIR, `prof-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+    mkdirSync(cpuProfDir, { recursive: true });
+  }
+  const overrides: Record<string, string> = {};
+  for (const kv of values.set) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new Error(`--set expects name=value, got '${kv}'`);
+    overrides[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const generator = await Generator.start({ processes: Number(values["gen-procs"]) });
+  let failed = 0;
+  try {
+    for (const name of names) {
+      const scenario = SCENARIOS.find((s) => s.name === name);
+      if (scenario === undefined) {
+        const file = externalBenchmark(name) as string;
+        process.stdout.write(`\n== ${name} (${file}) ==\n`);
+        const r = spawnSync(process.execPath, ["--import", "tsx", file, ...(quick ? ["--quick"] : [])], { stdio: "inherit" });
+        if (r.status !== 0) failed++;
+        continue;
+      }
+      process.stdout.write(`\n== ${scenario.name}${quick ? " (quick)" : ""} ==\n`);
+      const session = new Session({
+        quick, repeats: Number(values.repeats ?? (quick ? 1 : 3)), targets, workers: values.workers === undefined ? undefined : Number(values.workers),
+        durability, cpuProfDir, calyx, calyxUnavailable,
+        quietWaitMs: Number(values["quiet-wait"] ?? (quick ? 5 : 60)) * 1000,
+        generatorProcesses: Number(values["gen-procs"]), connections: Number(values.connections), overrides,
+      }, generator);
+      const f = session.machine.fsync;
+      process.stdout.write(`machine: ${session.machine.cores} cores, ${session.machine.cpuModel}, ${session.machine.kernel}; fsync p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms; commit ${session.run.commit}${session.run.dirty.length > 0 ? ` + ${session.run.dirty.length} uncommitted files in src/bin/scripts` : ""}\n`);
+      try {
+        const result = await scenario.run(session);
+        process.stdout.write(`\n${result.summary.join("\n")}\n\nwrote bench/results/${scenario.name}.json\n`);
+      } catch (error) {
+        failed++;
+        process.stderr.write(`bench: ${scenario.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+        await session.stopAll();
+      }
+    }
+  } finally {
+    generator.stop();
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
