@@ -1,0 +1,77 @@
+// Row and index maintenance inside the caller's transaction, and the
+// CommitHook that plugs views into the storage committer.
+import t from "tap";
+import { compileView } from "../../src/query/compile-view.js";
+import { ViewMaintainer } from "../../src/query/maintain/view-maintainer.js";
+import { decodeKey } from "../../src/storage/key-codec.js";
+import { MemoryTxn } from "./helpers/memory-txn.js";
+
+const view = compileView({
+  name: "people",
+  table: "people",
+  queries: {
+    byCity: { sql: "SELECT * FROM people WHERE city = :c ORDER BY age DESC" },
+    byTag: { sql: "SELECT * FROM people WHERE :t = ANY(tags)" },
+  },
+});
+
+t.test("applyRowChange writes the row and one entry per index (per array element)", async (t) => {
+  const txn = new MemoryTxn();
+  const d = view.applyRowChange(txn, "p1", { city: "Oslo", age: 30, tags: ["a", "b", "a"] });
+  t.same(d, { table: "people", pk: "p1", old: null, new: { city: "Oslo", age: 30, tags: ["a", "b", "a"] } });
+  t.equal(txn.entries("rows").length, 1);
+  const flags = (id: string): boolean[] => [false, ...view.indexes.find((i) => i.id === id)!.columns.map((c) => c.desc), false];
+  const keys = txn.entries("index").map((e) => {
+    const id = decodeKey(e.key.subarray(0, 1 + e.key.indexOf(0, 1) + 1))[0] as string;
+    return { id, parts: decodeKey(e.key, flags(id)), value: e.value };
+  });
+  t.same(keys.map((k) => k.parts), [
+    ["people:city,age desc", "Oslo", 30, "p1"],
+    ["people:tags[]", "a", "p1"],
+    ["people:tags[]", "b", "p1"],
+  ]);
+  t.ok(keys.every((k) => k.value === "p1"), "entry values are the pk");
+});
+
+t.test("an update moves only the entries that changed; a delete removes all", async (t) => {
+  const txn = new MemoryTxn();
+  view.applyRowChange(txn, "p1", { city: "Oslo", age: 30, tags: ["a"] });
+  const before = txn.entries("index").map((e) => e.key.toString("hex"));
+  const d = view.applyRowChange(txn, "p1", { city: "Oslo", age: 30, tags: ["a", "c"] });
+  t.same(d.old, { city: "Oslo", age: 30, tags: ["a"] });
+  const after = txn.entries("index").map((e) => e.key.toString("hex"));
+  t.equal(after.length, 3);
+  t.ok(before.every((k) => after.includes(k)), "unchanged entries stay");
+  view.applyRowChange(txn, "p1", null);
+  t.equal(txn.entries("rows").length, 0);
+  t.equal(txn.entries("index").length, 0);
+  t.same(view.applyRowChange(txn, "nobody", null), { table: "people", pk: "nobody", old: null, new: null });
+});
+
+t.test("rows without an array get no multi-entry entries; read-your-writes in one txn", async (t) => {
+  const txn = new MemoryTxn();
+  view.applyRowChange(txn, "p1", { city: "Rome", tags: "not-an-array" });
+  t.equal(txn.entries("index").length, 1, "only the byCity entry");
+  t.same([...view.queries["byCity"]!.execute(txn, { c: "Rome" })], [{ city: "Rome", tags: "not-an-array" }]);
+  t.same([...view.queries["byTag"]!.execute(txn, { t: "not-an-array" })], []);
+});
+
+t.test("ViewMaintainer applies an EntityWrite's view changes and returns the deltas", async (t) => {
+  const m = new ViewMaintainer([view]);
+  const txn = new MemoryTxn();
+  const deltas = m.apply(txn, {
+    component: "person",
+    id: "p1",
+    baseSeq: 0,
+    events: [],
+    views: [
+      { table: "people", pk: "p1", row: { city: "Oslo", age: 1 } },
+      { table: "people", pk: "p2", row: { city: "Oslo", age: 2 } },
+    ],
+  });
+  t.same(deltas.map((d) => d.pk), ["p1", "p2"]);
+  t.same([...view.queries["byCity"]!.execute(txn, { c: "Oslo" })].map((r) => r["age"]), [2, 1]);
+  t.same(m.apply(txn, { component: "person", id: "p1", baseSeq: 1, events: [] }), [], "no view changes");
+  t.throws(() => m.apply(txn, { component: "x", id: "1", baseSeq: 0, events: [], views: [{ table: "nope", pk: "1", row: null }] }), /unknown table "nope"/);
+  t.throws(() => new ViewMaintainer([view, view]), /both use table/);
+});
