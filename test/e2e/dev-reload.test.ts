@@ -1,0 +1,76 @@
+// `calyx dev` hot reload: on save the new code serves, data and keep-alive
+// connections survive; a broken save keeps the old version serving.
+import t from "tap";
+import { readFileSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { copyProject, json, startCalyx } from "./helpers.js";
+
+/** Waits until `predicate(output)` holds, polling the child's output, with a deadline. */
+async function waitFor(output: () => string, predicate: (out: string) => boolean, what: string, deadlineMs = 15_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (!predicate(output())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; output:\n${output()}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const reloads = (out: string): number => (out.match(/reloaded in \d+ ms/g) ?? []).length;
+
+/** One HTTP/1.1 request on an existing keep-alive socket; resolves with the status and body. */
+function request(socket: Socket, method: string, path: string, body = ""): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    let buf = "";
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      const head = buf.indexOf("\r\n\r\n");
+      if (head < 0) return;
+      const length = Number(/content-length: (\d+)/i.exec(buf.slice(0, head))?.[1] ?? 0);
+      if (buf.length - head - 4 < length) return;
+      socket.off("data", onData);
+      resolve({ status: Number(buf.slice(9, 12)), body: buf.slice(head + 4, head + 4 + length) });
+    };
+    socket.on("data", onData);
+    socket.write(`${method} ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+}
+
+t.test("reload on save keeps data and connections; a broken save keeps the old code", async (t) => {
+  const dir = t.testdir();
+  const project = copyProject("customer-registry", dir);
+  const server = await startCalyx(["dev", project, "--port", "0", "--data", `${dir}/data`]);
+  t.teardown(() => { server.proc.kill("SIGKILL"); });
+  const port = Number(new URL(server.url).port);
+  const socket = connect(port, "127.0.0.1");
+  await new Promise((r) => socket.once("connect", r));
+  t.teardown(() => socket.destroy());
+
+  const first = await request(socket, "POST", "/customers/c1", JSON.stringify({ name: "Ann", email: "a@x.io" }));
+  t.same([first.status, first.body], [200, '"done"']);
+
+  const file = `${project}/src/customer.ts`;
+  const original = readFileSync(file, "utf8");
+  writeFileSync(file, original.replace('.reply("done")', '.reply("created")'));
+  await waitFor(server.output, (o) => reloads(o) >= 1, "the first reload");
+
+  const second = await request(socket, "POST", "/customers/c2", JSON.stringify({ name: "Bob", email: "b@x.io" }));
+  t.same([second.status, second.body], [200, '"created"'], "the new code answers on the same connection");
+  t.same(await json(await fetch(`${server.url}/customers/c1`)), { name: "Ann", email: "a@x.io" }, "data written before the reload is there");
+
+  writeFileSync(file, original.replace("handler: (_state, command, ctx) => {", "handler: (_state, command, ctx) => {{"));
+  await waitFor(server.output, (o) => /reload failed, the previous version keeps serving: src\/customer\.ts:\d+:\d+/.test(o), "the reload error");
+  t.match(server.output(), /> \d+ \|/, "a code frame is shown");
+  const third = await request(socket, "POST", "/customers/c3", JSON.stringify({ name: "Cy", email: "c@x.io" }));
+  t.same([third.status, third.body], [200, '"created"'], "the previous version keeps serving");
+
+  // A burst of saves is one reload.
+  const before = reloads(server.output());
+  for (let i = 0; i < 5; i++) writeFileSync(file, original.replace('.reply("done")', `.reply("v${i}")`));
+  await waitFor(server.output, (o) => reloads(o) >= before + 1, "the burst's reload");
+  writeFileSync(`${project}/src/extra.ts`, "export const nothing = 1;\n");
+  await waitFor(server.output, (o) => reloads(o) >= before + 2, "the next reload");
+  t.equal(reloads(server.output()), before + 2, "five quick saves caused one reload");
+  const last = await request(socket, "POST", "/customers/c4", JSON.stringify({ name: "Di", email: "d@x.io" }));
+  t.same(last.body, '"v4"');
+  const ms = Number(/reloaded in (\d+) ms/.exec(server.output())?.[1]);
+  t.comment(`reload time: ${ms} ms`);
+});
