@@ -235,17 +235,19 @@ export class Committer {
     try {
       if (changes) {
         const partition = partitionOf(w.component, w.id);
-        txn.put("entityLog", entityLogKey(w.component, w.id, newSeq), g);
+        // entityLog and journal keys are new by construction (the guard holds,
+        // and sequences only grow): their undo is a remove, no lookup needed.
+        txn.putKnown("entityLog", entityLogKey(w.component, w.id, newSeq), g, undefined);
         if (w.events.length > 0) {
           for (const e of w.events) {
-            txn.put("journal", journalKey(g++), record(w, newSeq, e.type, e.payload, time, partition));
+            txn.putKnown("journal", journalKey(g++), record(w, newSeq, e.type, e.payload, time, partition), undefined);
           }
         } else if (w.state !== undefined) {
           const deleted = "deleted" in w.state;
           const payload = "deleted" in w.state ? null : w.state.value;
-          txn.put("journal", journalKey(g++), record(w, newSeq, deleted ? "delete" : "state", payload, time, partition));
+          txn.putKnown("journal", journalKey(g++), record(w, newSeq, deleted ? "delete" : "state", payload, time, partition), undefined);
         }
-        txn.put("state", key, nextState(stored, w.state, newSeq));
+        txn.putKnown("state", key, nextState(stored, w.state, newSeq), stored);
       }
       if (this.#hook !== undefined) {
         try {

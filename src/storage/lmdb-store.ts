@@ -61,10 +61,13 @@ export function openLmdbStore(options: LmdbStoreOptions): LmdbStore {
 
 // Undo record of one put/remove inside a savepoint: the raw bytes the key held
 // before (undefined: absent), restored verbatim with asBinary.
+// `old` is raw bytes from getBinary (restored verbatim), or for putKnown the
+// decoded previous value (re-encoded on restore; same content).
 interface Undo {
   readonly db: Db;
   readonly key: Buffer;
   readonly old: Buffer | undefined;
+  readonly decoded?: { readonly value: unknown };
 }
 
 export class LmdbStore implements Store, FaultInjection {
@@ -385,6 +388,13 @@ export class LmdbStore implements Store, FaultInjection {
         record(d, key);
         void d.remove(key);
       },
+      putKnown: (db, key, value, previous) => {
+        const d = dbs[db];
+        const undo = this.#undo;
+        if (undo) undo.push({ db: d, key: Buffer.from(key), old: undefined, ...(previous === undefined ? {} : { decoded: { value: previous } }) });
+        if (db === "journal") this.#journalTouched = true;
+        void d.put(key, value);
+      },
       savepoint: () => {
         this.#undo = [];
       },
@@ -394,7 +404,8 @@ export class LmdbStore implements Store, FaultInjection {
         if (!undo) return;
         for (let i = undo.length - 1; i >= 0; i--) {
           const u = undo[i] as Undo;
-          if (u.old === undefined) void u.db.remove(u.key);
+          if (u.decoded !== undefined) void u.db.put(u.key, u.decoded.value);
+          else if (u.old === undefined) void u.db.remove(u.key);
           else void u.db.put(u.key, asBinary(u.old));
         }
       },

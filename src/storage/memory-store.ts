@@ -248,6 +248,13 @@ export class MemoryStore implements Store, FaultInjection {
         record(t, key);
         t.delete(key);
       },
+      putKnown: (db, key, value, previous) => {
+        const t = tables[db];
+        const copy = structuredClone(value);
+        this.#undo.push({ table: t, key: Buffer.from(key), existed: previous !== undefined, old: structuredClone(previous) });
+        if (db === "journal") this.#journalTouched = true;
+        t.set(key, copy);
+      },
       savepoint: () => {
         this.#savepoint = this.#undo.length;
       },

@@ -136,6 +136,12 @@ export interface CommitTxn extends WriteTxn {
   rollbackToSavepoint(): void;
   /** Keeps the changes since savepoint() and stops recording. */
   releaseSavepoint(): void;
+  /**
+   * put() for a key whose current value the caller already knows (`previous`,
+   * undefined = absent): inside a savepoint its undo is recorded from
+   * `previous` instead of a lookup. Hot path of the committer.
+   */
+  putKnown(db: DbName, key: Buffer, value: unknown, previous: unknown): void;
 }
 
 /**

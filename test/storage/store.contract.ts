@@ -109,6 +109,7 @@ export function storeContract(t: Test, makeStore: MakeStore): void {
     await store.write((txn) => {
       txn.put("rows", k("a"), "a0");
       txn.put("rows", k("c"), "c0");
+      txn.put("rows", k("d"), "d0");
     });
     await store.write((txn) => {
       txn.put("rows", k("before"), 1);
@@ -118,6 +119,8 @@ export function storeContract(t: Test, makeStore: MakeStore): void {
       txn.put("rows", k("b"), "b2");
       txn.remove("rows", k("c"));
       txn.remove("rows", k("never"));
+      txn.putKnown("rows", k("d"), "d1", "d0");
+      txn.putKnown("rows", k("e"), "e1", undefined);
       txn.rollbackToSavepoint();
       txn.savepoint();
       txn.put("rows", k("kept"), 1);
@@ -127,6 +130,8 @@ export function storeContract(t: Test, makeStore: MakeStore): void {
       t.equal(txn.get("rows", k("a")), "a0");
       t.equal(txn.get("rows", k("b")), undefined);
       t.equal(txn.get("rows", k("c")), "c0");
+      t.equal(txn.get("rows", k("d")), "d0", "putKnown restored from the given previous value");
+      t.equal(txn.get("rows", k("e")), undefined, "putKnown of a new key removed");
       t.equal(txn.get("rows", k("before")), 1);
       t.equal(txn.get("rows", k("kept")), 1);
     });
