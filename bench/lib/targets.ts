@@ -145,9 +145,27 @@ async function launchFor(name: TargetName, opts: TargetOptions): Promise<Launch>
   }
 }
 
-export async function startTarget(name: TargetName, opts: TargetOptions): Promise<Target> {
+/** A started server process, before any request was sent to it. */
+export interface Spawned {
+  readonly name: TargetName;
+  readonly host: string;
+  readonly port: number;
+  readonly pid: number;
+  /** performance.now() when spawn() was called. */
+  readonly spawnedAt: number;
+  /** spawn → "listening" line, ms. */
+  readonly listenMs: number;
+  readonly dataDir: string | undefined;
+  /** fastify-sqlite --preload: ms its bulk insert took. */
+  readonly bulkPreloadMs: number | undefined;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts a server and waits for its "listening on http://…" line; nothing else. */
+export async function spawnTarget(name: TargetName, opts: TargetOptions): Promise<Spawned> {
   const launch = await launchFor(name, opts);
-  const started = performance.now();
+  const spawnedAt = performance.now();
   const child = spawn(launch.command, launch.args, {
     cwd: REPO_DIR, stdio: ["ignore", "pipe", "pipe"],
     // The profile needs a clean exit; NODE_OPTIONS from the driver (tsx) must not leak in.
@@ -161,16 +179,19 @@ export async function startTarget(name: TargetName, opts: TargetOptions): Promis
   child.stderr?.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
   let bulkPreloadMs: number | undefined;
+  let listening = false;
   const url = await new Promise<URL>((resolve, reject) => {
     const timer = setTimeout(() => reject(new TargetUnavailable(`${name} did not print "listening on" within ${LISTEN_TIMEOUT_MS} ms\n${output.slice(-2000)}`)), LISTEN_TIMEOUT_MS);
     let line = "";
     child.stdout?.on("data", (chunk: Buffer) => {
       keep(chunk);
+      if (listening) return;
       line += chunk.toString("utf8");
       const pre = /preloaded \d+ customers in (\d+) ms/.exec(line);
       if (pre) bulkPreloadMs = Number(pre[1]);
       const m = /listening on (http:\/\/[^\s"]+)/.exec(line);
       if (m) {
+        listening = true;
         clearTimeout(timer);
         resolve(new URL(m[1] as string));
       }
@@ -184,23 +205,34 @@ export async function startTarget(name: TargetName, opts: TargetOptions): Promis
       clearTimeout(timer);
       reject(new TargetUnavailable(`${name} exited (code ${code}) before listening:\n${output.slice(-2000)}`));
     });
+  }).catch(async (error: unknown) => {
+    await stopChild(child, exited, launch);
+    throw error;
   });
-  const listenMs = performance.now() - started;
-  const pid = child.pid as number;
-  const target: Target = {
-    name, label: TARGET_LABELS[name], host: url.hostname, port: Number(url.port), pid, listenMs,
-    dataDir: launch.dataDir,
-    preload: { customers: 0, ms: 0, path: "none" },
-    rssKb: () => processRssKb(pid),
+  return {
+    name, host: url.hostname, port: Number(url.port), pid: child.pid as number, spawnedAt,
+    listenMs: performance.now() - spawnedAt, dataDir: launch.dataDir, bulkPreloadMs,
     output: () => output,
     stop: () => stopChild(child, exited, launch),
   };
+}
+
+export async function startTarget(name: TargetName, opts: TargetOptions): Promise<Target> {
+  const sp = await spawnTarget(name, opts);
+  const target: Target = {
+    name, label: TARGET_LABELS[name], host: sp.host, port: sp.port, pid: sp.pid, listenMs: sp.listenMs,
+    dataDir: sp.dataDir,
+    preload: { customers: 0, ms: 0, path: "none" },
+    rssKb: () => processRssKb(sp.pid),
+    output: sp.output,
+    stop: sp.stop,
+  };
   try {
     await check(target);
-    target.preload = await preload(target, opts, bulkPreloadMs);
+    target.preload = await preload(target, opts, sp.bulkPreloadMs);
   } catch (error) {
     await target.stop();
-    throw error instanceof TargetUnavailable ? error : new TargetUnavailable(`${name}: ${firstLine(error)}\n${output.slice(-1500)}`);
+    throw error instanceof TargetUnavailable ? error : new TargetUnavailable(`${name}: ${firstLine(error)}\n${sp.output().slice(-1500)}`);
   }
   return target;
 }

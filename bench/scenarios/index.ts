@@ -1,5 +1,9 @@
 // The scenarios `npm run bench -- <name>` knows, in the order `all` runs them.
 import type { Scenario } from "../lib/scenario.js";
+import hotEntity from "./hot-entity.js";
+import max from "./max.js";
+import queryUnderLoad from "./query-under-load.js";
 import seedTable from "./seed-table.js";
+import startup from "./startup.js";
 
-export const SCENARIOS: readonly Scenario[] = [seedTable];
+export const SCENARIOS: readonly Scenario[] = [seedTable, max, hotEntity, queryUnderLoad, startup];

@@ -1,0 +1,167 @@
+// max: the highest rate each operation sustains, per server. Two measures:
+// - closed loop (`wrk -t1 -c64` when installed, as in the measurements taken
+//   before Calyx existed): raw throughput, latency ignored;
+// - open loop: the highest offered rate whose p99 (from intended send time)
+//   stays under 10 ms with ≥ 95% of it delivered — found by a short search
+//   starting below the closed-loop figure.
+import type { StepResult } from "../lib/generator.js";
+import { defineScenario } from "../lib/scenario.js";
+import type { ScenarioResult, Session } from "../lib/session.js";
+import { check, fmt, fmtRatio, num, pct, ratio, spread, table } from "../lib/stats.js";
+import type { Target, TargetName } from "../lib/targets.js";
+import { measureThroughput, type ThroughputResult } from "../lib/throughput.js";
+import type { OpSpec } from "../lib/workload.js";
+
+/** The latency bound of "sustains". */
+const P99_BOUND_MS = 10;
+const DELIVERED = 0.95;
+const ORDER: readonly TargetName[] = ["uws-hello", "fastify-sqlite", "calyx"];
+export const MAX_OPS: readonly OpSpec[] = [
+  { name: "write", weight: 1, kind: "post" },
+  { name: "read-id", weight: 1, kind: "get-id" },
+  { name: "read-name", weight: 1, kind: "get-name" },
+];
+
+export interface SearchStep {
+  readonly rate: number;
+  readonly ok: boolean;
+  readonly step: StepResult;
+}
+
+export interface MaxRun {
+  readonly target: TargetName;
+  readonly op: string;
+  readonly repeat: number;
+  readonly closed: ThroughputResult;
+  readonly search: readonly SearchStep[];
+  /** Highest passing offered rate (0 if none passed). */
+  readonly sustained: number;
+  /** The search stopped at the generator's limit, not the server's. */
+  readonly generatorLimited: boolean;
+}
+
+export interface MaxData {
+  readonly customers: number;
+  readonly closedConnections: number;
+  readonly closedMs: number;
+  readonly openStepMs: number;
+  readonly runs: readonly MaxRun[];
+}
+
+const passes = (s: StepResult): boolean =>
+  s.verdict !== "server-saturated" && s.verdict !== "errors" && s.achievedRate >= DELIVERED * (s.offeredRate ?? 0)
+  && s.classes.every((c) => c.count === 0 || c.latency.p99 < P99_BOUND_MS);
+
+async function search(s: Session, t: Target, op: OpSpec, customers: number, start: number, steps: number, warmupMs: number, durationMs: number, seed: number): Promise<{ search: SearchStep[]; sustained: number; generatorLimited: boolean }> {
+  const out: SearchStep[] = [];
+  let lo = 0;
+  let hi = Infinity;
+  let rate = Number.isFinite(start) ? Math.max(100, Math.round(start)) : 1_000;
+  let generatorLimited = false;
+  for (let i = 0; i < steps; i++) {
+    await s.waitForQuiet();
+    const step = await s.generator.run({
+      kind: "open", host: t.host, port: t.port, serverPids: s.pidsFor(t), seed: seed + i,
+      workload: { ops: [op], dataset: { customers } }, rate, warmupMs, durationMs, drainMs: 1_000,
+      connections: s.options.connections, abortBacklogMs: 1_000,
+    });
+    const ok = passes(step);
+    out.push({ rate, ok, step });
+    const p99 = Math.max(...step.classes.map((c) => c.latency.p99));
+    s.log(`    open loop ${num(rate)}/s → ${num(step.achievedRate)}/s, p99 ${num(p99)} ms, server ${pct(step.serverCpu)}, gen ${pct(step.generatorCpu)} ${ok ? "ok" : `[${step.verdict}]`}`);
+    if (step.verdict === "generator-limited") {
+      generatorLimited = true;
+      if (ok) lo = Math.max(lo, rate);
+      break;
+    }
+    if (ok) lo = Math.max(lo, rate);
+    else hi = Math.min(hi, rate);
+    rate = hi === Infinity ? Math.round(rate * 1.3) : Math.round((lo + hi) / 2);
+    if (hi !== Infinity && (hi - lo) / hi < 0.05) break;
+  }
+  return { search: out, sustained: lo, generatorLimited };
+}
+
+async function run(s: Session): Promise<ScenarioResult<MaxData>> {
+  const customers = s.setting("customers", 20_000, 100_000);
+  const closedMs = s.setting("closedMs", 2_000, 10_000);
+  const openWarmupMs = s.setting("warmupMs", 300, 2_000);
+  const openStepMs = s.setting("durationMs", 1_000, 5_000);
+  const searchSteps = s.setting("searchSteps", 1, 6);
+  const closedConnections = 64;
+  const targets = await s.startTargets(ORDER, { customers });
+  const runs: MaxRun[] = [];
+  try {
+    for (let repeat = 0; repeat < s.options.repeats; repeat++) {
+      for (const op of MAX_OPS) {
+        for (const t of targets) {
+          await s.waitForQuiet();
+          const closed = await measureThroughput({
+            host: t.host, port: t.port, serverPid: t.pid, workload: { ops: [op], dataset: { customers } },
+            connections: closedConnections, warmupMs: s.options.quick ? 0 : 1_000, durationMs: closedMs, seed: 17 + repeat,
+          }, s.generator);
+          s.log(`  ${t.name} ${op.name}: closed loop (${closed.tool} -c${closedConnections}) ${num(closed.rate)}/s, p99 ${num(closed.p99)} ms, server ${pct(closed.serverCpu)}, generator ${pct(closed.generatorCpu)}${closed.errors > 0 ? `, ${closed.errors} errors` : ""}`);
+          // Start the search a little below the closed-loop rate: open loop at
+          // the closed-loop maximum has, by definition, no headroom left.
+          const found = await search(s, t, op, customers, (s.options.quick ? 0.8 : 0.6) * closed.rate, searchSteps, openWarmupMs, openStepMs, 100 + repeat * 13);
+          runs.push({ target: t.name, op: op.name, repeat, closed, ...found });
+        }
+      }
+    }
+  } finally {
+    await s.stopAll();
+  }
+  const data: MaxData = { customers, closedConnections, closedMs, openStepMs, runs };
+  return s.save("max", { customers, closedMs, openWarmupMs, openStepMs, searchSteps, p99BoundMs: P99_BOUND_MS }, data, render);
+}
+
+function render(r: ScenarioResult<MaxData>): string[] {
+  const d = r.data;
+  const out: string[] = [];
+  const tool = d.runs[0]?.closed.tool ?? "wrk";
+  out.push(`Closed loop: ${tool === "wrk" ? `wrk -t1 -c${d.closedConnections}` : `Node generator, ${d.closedConnections} connections (wrk not installed)`}, ${d.closedMs / 1000} s. `
+    + `Open loop: highest offered rate with p99 < ${P99_BOUND_MS} ms and ≥ ${DELIVERED * 100}% delivered (a search of short steps of ${d.openStepMs / 1000} s; `
+    + `'≥' marks a search that ended at the generator's limit or its step budget while still passing). ${num(d.customers)} customers preloaded. Writes update random existing customers (fsync'd).`);
+  const present = ORDER.filter((t) => d.runs.some((x) => x.target === t));
+  const get = (t: TargetName, op: string): MaxRun[] => d.runs.filter((x) => x.target === t && x.op === op);
+  const rows: string[][] = [];
+  for (const op of MAX_OPS) {
+    for (const t of present) {
+      const rs = get(t, op.name);
+      const last = rs.map((x) => x.search[x.search.length - 1]);
+      const open = spread(rs.map((x) => x.sustained));
+      const capped = rs.some((x) => x.generatorLimited || (x.search.length > 0 && x.search.every((st) => st.ok)));
+      rows.push([
+        op.name, t, fmt(spread(rs.map((x) => x.closed.rate))), fmt(spread(rs.map((x) => x.closed.p99))),
+        pct(spread(rs.map((x) => x.closed.serverCpu))?.median), pct(spread(rs.map((x) => x.closed.generatorCpu))?.median),
+        `${capped ? "≥ " : ""}${fmt(open)}`,
+        last.length > 0 ? pct(spread(last.map((st) => st?.step.serverCpu))?.median) : "—",
+      ]);
+    }
+  }
+  out.push("", ...table(["operation", "server", "closed loop req/s", "closed p99 ms", "server CPU", "wrk CPU", "open loop req/s (p99 < 10 ms)", "server CPU (last open step)"], rows));
+  if (present.includes("calyx")) {
+    const closedOf = (t: TargetName, op: string): number[] => get(t, op).map((x) => x.closed.rate);
+    const openOf = (t: TargetName, op: string): number[] => get(t, op).map((x) => x.sustained);
+    const rr: string[][] = [];
+    const targetsRow = (label: string, op: string, vs: TargetName, need: number): void => {
+      const c = ratio(closedOf("calyx", op), closedOf(vs, op));
+      const o = ratio(openOf("calyx", op), openOf(vs, op));
+      rr.push([label, `≥ ${need}×`, fmtRatio(c), check(c ? c.median >= need : undefined), fmtRatio(o), check(o ? o.median >= need : undefined)]);
+    };
+    targetsRow("writes vs Fastify + SQLite", "write", "fastify-sqlite", 10);
+    targetsRow("reads by id vs Fastify + SQLite", "read-id", "fastify-sqlite", 3);
+    targetsRow("by-name queries vs Fastify + SQLite", "read-name", "fastify-sqlite", 3);
+    targetsRow("reads by id vs uWS hello-world", "read-id", "uws-hello", 0.5);
+    out.push("", "Targets (issue 8), Calyx ÷ baseline:", "", ...table(["target", "need", "closed loop", "status", "open loop (p99 < 10 ms)", "status"], rr));
+  }
+  for (const [t, why] of Object.entries(r.unavailable)) out.push("", `${t} was not measured: ${why.split("\n")[0] ?? ""}`);
+  return out;
+}
+
+export default defineScenario<MaxData>({
+  name: "max",
+  description: "highest rate per operation (write, read by id, by-name query): closed loop (wrk) and open loop with p99 < 10 ms",
+  run,
+  render,
+});

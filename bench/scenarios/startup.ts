@@ -1,0 +1,152 @@
+// startup: time from spawn to the first served request, and memory, with an
+// empty data folder and with many entities stored. The data folders are filled
+// once (Calyx through its API, SQLite in one transaction) and the servers are
+// then restarted on them `repeats` times.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defineScenario } from "../lib/scenario.js";
+import type { ScenarioResult, Session } from "../lib/session.js";
+import { check, fmt, num, spread, table } from "../lib/stats.js";
+import { processRssKb } from "../lib/proc.js";
+import { spawnTarget, TARGET_LABELS, TargetUnavailable, type Spawned, type TargetName } from "../lib/targets.js";
+
+const ORDER: readonly TargetName[] = ["uws-hello", "fastify-sqlite", "calyx"];
+/** Issue 8: first request served within this many ms with 1,000,000 entities. */
+const TARGET_MS = 300;
+
+export interface StartupRun {
+  readonly target: TargetName;
+  readonly entities: number;
+  readonly repeat: number;
+  /** spawn → "listening" line. */
+  readonly listenMs: number;
+  /** spawn → first response to GET /customers/c0. */
+  readonly firstResponseMs: number;
+  readonly status: number;
+  readonly rssKb: number | null;
+}
+
+export interface StartupData {
+  readonly entityCounts: readonly number[];
+  /** spawn → exit of `node -e 0`: the floor any Node server pays. */
+  readonly nodeFloorMs: readonly number[];
+  readonly fill: Record<string, { entities: number; ms: number; path: string }>;
+  readonly runs: readonly StartupRun[];
+}
+
+function firstRequest(host: string, port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function startOnce(s: Session, name: TargetName, dataDir: string | undefined, entities: number, repeat: number): Promise<StartupRun> {
+  let sp: Spawned | undefined;
+  try {
+    sp = await spawnTarget(name, { customers: 0, ...(dataDir ? { dataDir } : {}), log: (l) => s.log(l), ...(s.options.calyx ? { calyx: s.options.calyx } : {}), ...(s.options.workers !== undefined ? { workers: s.options.workers } : {}), durability: s.options.durability });
+    const status = await firstRequest(sp.host, sp.port, "/customers/c0");
+    const firstResponseMs = performance.now() - sp.spawnedAt;
+    const rssKb = processRssKb(sp.pid) ?? null;
+    return { target: name, entities, repeat, listenMs: sp.listenMs, firstResponseMs, status, rssKb };
+  } finally {
+    await sp?.stop();
+  }
+}
+
+async function run(s: Session): Promise<ScenarioResult<StartupData>> {
+  const many = s.setting("entities", 20_000, 1_000_000);
+  const entityCounts = [0, many];
+  const nodeFloorMs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    spawnSync(process.execPath, ["-e", "0"]);
+    nodeFloorMs.push(performance.now() - t);
+  }
+  const fill: StartupData["fill"] = {};
+  const runs: StartupRun[] = [];
+  const dirs: string[] = [];
+  try {
+    for (const name of ORDER) {
+      if (!s.wants(name)) continue;
+      for (const entities of entityCounts) {
+        let dataDir: string | undefined;
+        if (name !== "uws-hello") {
+          dataDir = mkdtempSync(join(tmpdir(), `calyx-bench-startup-${name}-`));
+          dirs.push(dataDir);
+        }
+        if (entities > 0 && name !== "uws-hello" && dataDir !== undefined) {
+          s.log(`  filling ${name} with ${num(entities)} customers…`);
+          const t = await s.startTarget(name, { customers: entities, dataDir });
+          if (t === undefined) break;
+          fill[name] = { entities, ms: Math.round(t.preload.ms), path: t.preload.path };
+          s.log(`    done in ${num(t.preload.ms / 1000)} s (${t.preload.path})`);
+          await s.stopTarget(t);
+        }
+        for (let repeat = 0; repeat < s.options.repeats + 1; repeat++) {
+          await s.waitForQuiet();
+          try {
+            const r = await startOnce(s, name, dataDir, entities, repeat);
+            // The first start after filling warms the OS page cache like any later start would not: run it, keep it apart.
+            if (repeat === 0 && entities > 0) {
+              s.log(`  ${name} ${num(entities)} entities: first start (page cache warm-up, not counted) ${num(r.firstResponseMs)} ms`);
+              continue;
+            }
+            runs.push(r);
+            s.log(`  ${name} ${num(entities)} entities: listening ${num(r.listenMs)} ms, first response ${num(r.firstResponseMs)} ms (status ${r.status}), RSS ${num((r.rssKb ?? 0) / 1024)} MiB`);
+          } catch (error) {
+            s.unavailable[name] = error instanceof TargetUnavailable ? error.message : String(error);
+            s.log(`  ${name} did not start: ${String(error).split("\n")[0] ?? ""}`);
+            break;
+          }
+          if (entities === 0 && repeat === s.options.repeats - 1) break;
+        }
+      }
+    }
+  } finally {
+    await s.stopAll();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+  return s.save("startup", { entityCounts }, { entityCounts, nodeFloorMs, fill, runs }, render);
+}
+
+function render(r: ScenarioResult<StartupData>): string[] {
+  const d = r.data;
+  const out: string[] = [
+    `Time from spawn() to the "listening" line and to the first response to GET /customers/c0 (a fresh connection), and resident memory after it; `
+    + `median (min–max) over restarts on the same data folder (the first start after filling is not counted). Node itself (spawn → exit of \`node -e 0\`) takes ${fmt(spread(d.nodeFloorMs), " ms")}.`,
+  ];
+  const fills = Object.entries(d.fill).map(([t, f]) => `${t}: ${num(f.entities)} customers in ${num(f.ms / 1000)} s (${f.path === "api" ? "POSTs through the API" : f.path === "bulk" ? "one SQL transaction" : f.path})`);
+  if (fills.length > 0) out.push("", `Filling — ${fills.join("; ")}.`);
+  const rows: string[][] = [];
+  for (const t of ORDER) {
+    for (const e of d.entityCounts) {
+      const rs = d.runs.filter((x) => x.target === t && x.entities === e);
+      if (rs.length === 0) continue;
+      rows.push([t, num(e), fmt(spread(rs.map((x) => x.listenMs))), fmt(spread(rs.map((x) => x.firstResponseMs))), [...new Set(rs.map((x) => x.status))].join(", "), fmt(spread(rs.map((x) => (x.rssKb ?? NaN) / 1024)))]);
+    }
+  }
+  out.push("", ...table(["server", "entities", "listening (ms)", "first response (ms)", "status", "RSS (MiB)"], rows));
+  const many = Math.max(...d.entityCounts);
+  const calyx = d.runs.filter((x) => x.target === "calyx" && x.entities === many).map((x) => x.firstResponseMs);
+  if (calyx.length > 0) {
+    const med = spread(calyx)?.median;
+    out.push("", ...table(["target", "measured", "status"], [[`Calyx first request < ${TARGET_MS} ms with ${num(many)} entities${many < 1_000_000 ? " (quick mode: the target is for 1,000,000)" : ""}`, fmt(spread(calyx), " ms"), check(med !== undefined ? med < TARGET_MS : undefined)]]));
+  }
+  for (const [t, why] of Object.entries(r.unavailable)) out.push("", `${TARGET_LABELS[t as TargetName] ?? t} was not measured: ${why.split("\n")[0] ?? ""}`);
+  return out;
+}
+
+export default defineScenario<StartupData>({
+  name: "startup",
+  description: "time to first served request and RSS, empty and with many entities stored (1,000,000 in full mode)",
+  run,
+  render,
+});
