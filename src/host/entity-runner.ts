@@ -16,6 +16,8 @@ export interface StateSource {
 interface Cached {
   seq: number;
   state: unknown;
+  /** performance.now() of the last command: idle entities are passivated. */
+  usedAt: number;
 }
 
 interface ViewFeed {
@@ -35,16 +37,42 @@ export class EntityRunner {
   readonly #cache = new Map<string, Cached>();
   readonly #cacheMax: number;
 
-  constructor(entities: ReadonlyMap<string, LoadedComponent>, views: readonly LoadedComponent[], source: StateSource, cacheMax = 10_000) {
+  readonly #idleMs: number;
+
+  /**
+   * `cacheMax` bounds the entities kept in memory (least recently used go
+   * first); `idleMs` passivates an entity unused for that long. An entity is
+   * only dropped long after its last write was committed (see README: the
+   * cache must never lose a state whose commit is still in flight).
+   */
+  constructor(entities: ReadonlyMap<string, LoadedComponent>, views: readonly LoadedComponent[], source: StateSource,
+    cacheMax = 10_000, idleMs = 300_000) {
     this.#entities = entities;
     this.#source = source;
     this.#cacheMax = cacheMax;
+    this.#idleMs = idleMs;
     for (const v of views) {
       const from = (v.definition["from"] as { name: string }).name;
       const list = this.#feeds.get(from) ?? [];
       list.push({ table: String(v.definition["table"]), updater: v.definition["updater"] as ViewFeed["updater"] });
       this.#feeds.set(from, list);
     }
+  }
+
+  /** Drops entities idle for longer than idleMs; returns how many. Called periodically by the worker. */
+  passivate(now = performance.now()): number {
+    let dropped = 0;
+    // Map order is LRU order: stop at the first entity used recently.
+    for (const [key, entry] of this.#cache) {
+      if (now - entry.usedAt <= this.#idleMs) break;
+      this.#cache.delete(key);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  get cachedCount(): number {
+    return this.#cache.size;
   }
 
   /** Forgets a cached entity (its last commit failed; the store is the truth again). */
@@ -73,7 +101,7 @@ export class EntityRunner {
           events: ex.events,
           views: this.#rows(component, id, deleted ? null : ex.state),
         };
-        this.#remember(component, id, { seq: current.seq + 1, state: ex.state });
+        this.#remember(component, id, { seq: current.seq + 1, state: ex.state, usedAt: performance.now() });
       }
     } catch (error) {
       if (error instanceof UnknownCommandError) return { write: undefined, reply: { ok: false, kind: "unknown", message: error.message } };
@@ -98,14 +126,18 @@ export class EntityRunner {
     const key = cacheKey(entity.name, id);
     const hit = this.#cache.get(key);
     if (hit) {
+      hit.usedAt = performance.now();
       this.#cache.delete(key); // re-insert: Map order is our LRU order
       this.#cache.set(key, hit);
       return hit;
     }
     const stored = this.#source.getState(entity.name, id);
+    const initial = (): unknown => (entity.definition["initialState"] as () => unknown)();
+    const usedAt = performance.now();
+    // A tombstone (deleted entity) keeps its sequence; its state starts over.
     const loaded: Cached = stored
-      ? { seq: stored.seq, state: stored.state === undefined ? (entity.definition["initialState"] as () => unknown)() : stored.state }
-      : { seq: 0, state: (entity.definition["initialState"] as () => unknown)() };
+      ? { seq: stored.seq, state: stored.deleted || stored.state === undefined ? initial() : stored.state, usedAt }
+      : { seq: 0, state: initial(), usedAt };
     this.#remember(entity.name, id, loaded);
     return loaded;
   }

@@ -13,6 +13,8 @@ import { openStateSource, type ClosableStateSource } from "./state-source.js";
 const port = parentPort;
 if (!port) throw new Error("worker-main.ts must run in a worker thread");
 
+const PASSIVATION_SWEEP_MS = 10_000;
+
 let runner: EntityRunner | undefined;
 let endpoints: EndpointRunner | undefined;
 let source: ClosableStateSource | undefined;
@@ -42,6 +44,8 @@ function load(projectDir: string, dataDir: string, sources: Readonly<Record<stri
   source = openStateSource(dataDir);
   runner = new EntityRunner(found.entities, found.views, source);
   endpoints = new EndpointRunner(found.endpoints, post);
+  const sweep = setInterval(() => runner?.passivate(), PASSIVATION_SWEEP_MS);
+  sweep.unref();
   post({ t: "loaded", manifest: found.manifest });
 }
 
