@@ -1,8 +1,9 @@
 // The on-disk Store: one LMDB environment (lmdb-js) in a data folder, one named
 // database per DbName, binary keys from key-codec.ts, msgpack values.
 // Layout and durability rules: README.md.
-import { mkdirSync, statfsSync } from "node:fs";
-import { asBinary, open, type Database, type RootDatabase } from "lmdb";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, statfsSync } from "node:fs";
+import { join } from "node:path";
+import { asBinary, open, type Database, type RootDatabase, type Transaction as LmdbTransaction } from "lmdb";
 import { StorageError, isDiskFullError } from "./errors.js";
 import { decodeKey } from "./key-codec.js";
 import {
@@ -110,6 +111,7 @@ export class LmdbStore implements Store, FaultInjection {
 
   static open(options: LmdbStoreOptions): LmdbStore {
     const durability = options.durability ?? "full";
+    checkDataFileHeader(options.path);
     let env: RootDatabase<unknown, Buffer>;
     try {
       if (!options.readOnly) mkdirSync(options.path, { recursive: true });
@@ -267,10 +269,36 @@ export class LmdbStore implements Store, FaultInjection {
     this.#injectedCommitError = error;
   }
 
-  /** Consistent online copy of the environment (compacted) to `file` (a single file, not a folder). */
-  async backupTo(file: string): Promise<void> {
+  /**
+   * Consistent, compacted online copy of the environment into `dir`, which
+   * must exist and hold no data.mdb; writes continue meanwhile (LMDB copies
+   * from one read snapshot). See backup.ts for the file-level API.
+   */
+  async copyTo(dir: string): Promise<void> {
     if (this.#closed) throw closedError(this.path);
-    await this.#env.backup(file, true);
+    await this.#env.backup(dir, true);
+  }
+
+  /**
+   * A read snapshot that stays valid across awaits, until done() (for long
+   * reads such as export). Keep it short-lived: an open snapshot stops LMDB
+   * from reusing pages freed after it.
+   */
+  snapshot(): ReadTxn & { done(): void } {
+    if (this.#closed) throw closedError(this.path);
+    const txn = this.#env.useReadTransaction();
+    const dbs = this.#dbs;
+    const withTxn = { transaction: txn };
+    let finished = false;
+    return {
+      get: (db, key) => dbs[db].get(key, withTxn),
+      range: (db, options) => rangeOf(dbs[db], options, txn),
+      done: () => {
+        if (finished) return;
+        finished = true;
+        txn.done();
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -416,6 +444,40 @@ export class LmdbStore implements Store, FaultInjection {
   }
 }
 
+// LMDB trusts its meta pages: opening a file that is not an LMDB environment
+// can crash the process (SIGSEGV) instead of failing. Check the first meta
+// page's magic and data version before handing the file to LMDB.
+const LMDB_MAGIC = 0xbeefc0de;
+const LMDB_DATA_VERSION = 2;
+const LMDB_META_MAGIC_OFFSET = 24;
+
+/** Throws ERR_OPEN_FAILED unless `dir`/data.mdb is absent or starts like an LMDB data file. */
+export function checkDataFileHeader(dir: string): void {
+  const file = join(dir, "data.mdb");
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return;
+    throw new StorageError("ERR_OPEN_FAILED", `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const head = Buffer.alloc(LMDB_META_MAGIC_OFFSET + 8);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const size = fstatSync(fd).size;
+    if (size === 0) return; // created but never written: LMDB initialises it
+    if (n < head.length || head.readUInt32LE(LMDB_META_MAGIC_OFFSET) !== LMDB_MAGIC || head.readUInt32LE(LMDB_META_MAGIC_OFFSET + 4) !== LMDB_DATA_VERSION) {
+      throw new StorageError(
+        "ERR_OPEN_FAILED",
+        `${file} is not an LMDB data file of the version lmdb-js 3 writes (bad magic/version in its first page); ` +
+          `it is damaged or not a Calyx data file — restore it from a backup`,
+      );
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function checkFormatVersion(path: string, dbs: Record<DbName, Db>, readOnly: boolean): void {
   const found = dbs.meta.get(META_FORMAT_VERSION_KEY);
   if (found === FORMAT_VERSION) return;
@@ -442,7 +504,7 @@ function checkFormatVersion(path: string, dbs: Record<DbName, Db>, readOnly: boo
   );
 }
 
-function rangeOf(db: Db, options: RangeOptions): Iterable<Entry> {
+function rangeOf(db: Db, options: RangeOptions, transaction?: LmdbTransaction): Iterable<Entry> {
   // Our contract: start inclusive, end exclusive, in key order; `reverse`
   // walks the same range from its end. lmdb-js's reverse ranges go from
   // `start` (high) down to `end` (low), so swap and fix the inclusivity.
@@ -452,12 +514,14 @@ function rangeOf(db: Db, options: RangeOptions): Iterable<Entry> {
       ...(options.start !== undefined ? { end: options.start, inclusiveEnd: true } : {}),
       reverse: true,
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(transaction !== undefined ? { transaction } : {}),
     } as Parameters<Db["getRange"]>[0]) as Iterable<Entry>;
   }
   return db.getRange({
     ...(options.start !== undefined ? { start: options.start } : {}),
     ...(options.end !== undefined ? { end: options.end } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(transaction !== undefined ? { transaction } : {}),
   }) as Iterable<Entry>;
 }
 

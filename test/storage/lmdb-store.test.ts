@@ -86,3 +86,8 @@ void t.test("durability batched: writes commit and survive close", async (t) => 
   t.teardown(() => again.close());
   t.equal(again.read((txn) => Array.from(txn.range("rows", {})).length), 5);
 });
+
+void t.test("a damaged data.mdb is refused instead of crashing the process", async (t) => {
+  const dir = t.testdir({ "data.mdb": "not lmdb at all ".repeat(1000) });
+  t.throws(() => openLmdbStore({ path: dir }), { code: "ERR_OPEN_FAILED", message: /not an LMDB data file/ });
+});
