@@ -4,6 +4,7 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { apiTypes } from "./api-types.mjs";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 let commit = "unknown";
@@ -24,8 +25,10 @@ export const common = {
 };
 
 export async function buildRuntime({ outdir = "build", external = true } = {}) {
+  // `calyx new` writes these declarations into new projects, for their editors.
+  const cliDefine = { ...common.define, __CALYX_API_TYPES__: JSON.stringify(JSON.stringify(apiTypes())) };
   await Promise.all([
-    build({ ...common, entryPoints: { calyx: "bin/calyx.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: external ? "external" : undefined,
+    build({ ...common, define: cliDefine, entryPoints: { calyx: "bin/calyx.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: external ? "external" : undefined,
 }),
     build({ ...common, entryPoints: { worker: "src/host/worker-main.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: external ? "external" : undefined }),
   ]);

@@ -1,14 +1,17 @@
 // Builds the single executable dist/calyx (DESIGN §8), offline, configured by
 // pkg.config.json. Node's SEA support, as DEPENDENCIES.md describes:
-//   1. bundle src/sea/main.ts (→ the CLI) and the worker with every npm package
-//      inside, natives redirected to src/sea/native-loader.ts;
-//   2. embed the worker bundle and the .node files as SEA assets;
+//   1. bundle the CLI (src/sea/cli.ts) and the worker (src/sea/worker.ts) with
+//      every npm package inside, natives redirected to src/sea/native-loader.ts;
+//      then the small loaders that run them with a code cache: the SEA main
+//      (src/sea/main.ts) and the workers' bootstrap (src/sea/worker-boot.ts);
+//   2. embed the bundles and the .node files as SEA assets;
 //   3. blob → copy of this node → strip → postject → dist/calyx;
 //   4. smoke-check: the new executable prints its --version.
 // Usage: node scripts/package.mjs [--config pkg.config.json] [--no-check]
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,14 +48,19 @@ export async function packageExecutable({ configFile = "pkg.config.json", check 
     plugins: [nativeRedirectPlugin({ natives: config.natives, stubs: config.stubs })],
     logLevel: "error",
   };
+  // The CLI and worker bundles first: the small loaders that run them (the SEA
+  // main and the worker bootstrap) carry their hashes, which name their code caches.
+  await Promise.all(Object.entries(config.bundles).map(([name, entry]) => build({ ...options, entryPoints: [entry], outfile: join(config.workDir, name) })));
+  const hashes = Object.fromEntries(Object.keys(config.bundles).map((name) => [name, createHash("sha256").update(readFileSync(join(config.workDir, name))).digest("hex")]));
+  const loaderOptions = { ...options, define: { ...options.define, __CALYX_ASSET_HASHES__: JSON.stringify(hashes) } };
   await Promise.all([
-    build({ ...options, entryPoints: [config.main], outfile: config.mainOut }),
-    build({ ...options, entryPoints: [config.worker], outfile: join(config.workDir, "worker.cjs") }),
+    build({ ...loaderOptions, entryPoints: [config.main], outfile: config.mainOut }),
+    ...Object.entries(config.loaders).map(([name, entry]) => build({ ...loaderOptions, entryPoints: [entry], outfile: join(config.workDir, name) })),
   ]);
 
   const assetFiles = expandAssets(ROOT, config.assets);
   const assets = Object.fromEntries(assetFiles.map((f) => [relative(config.workDir, f).split(sep).join("/"), f]));
-  for (const key of ["worker.cjs", ...Object.values(natives).map((n) => n.asset)]) {
+  for (const key of [...Object.keys(config.bundles), ...Object.keys(config.loaders), ...Object.values(natives).map((n) => n.asset)]) {
     if (!(key in assets)) throw new Error(`${config.path}: pkg.assets does not include ${key} (under ${relative(ROOT, config.workDir)})`);
   }
   const blob = prepareBlob({ workDir: config.workDir, main: config.mainOut, assets, useCodeCache: config.useCodeCache });

@@ -14,7 +14,8 @@ export function loadConfig(root, file = "pkg.config.json") {
   need(Array.isArray(pkg.targets) && pkg.targets.length === 1, `pkg.targets must list exactly one target (a SEA build copies the running node), got ${JSON.stringify(pkg.targets)}`);
   need(Array.isArray(pkg.assets) && pkg.assets.every((a) => typeof a === "string"), "pkg.assets must be a list of paths or globs");
   need(typeof pkg.outputPath === "string", "pkg.outputPath must be a folder");
-  for (const key of ["workDir", "output", "main", "worker"]) need(typeof calyx[key] === "string", `calyx.${key} must be a string`);
+  for (const key of ["workDir", "output", "main"]) need(typeof calyx[key] === "string", `calyx.${key} must be a string`);
+  for (const key of ["bundles", "loaders"]) need(calyx[key] && typeof calyx[key] === "object", `calyx.${key} must map asset names to entry points`);
   need(calyx.natives && typeof calyx.natives === "object", "calyx.natives must map names to natives");
   return {
     path,
@@ -24,7 +25,8 @@ export function loadConfig(root, file = "pkg.config.json") {
     output: resolve(root, pkg.outputPath, calyx.output),
     workDir: resolve(root, calyx.workDir),
     main: resolve(root, calyx.main),
-    worker: resolve(root, calyx.worker),
+    bundles: Object.fromEntries(Object.entries(calyx.bundles).map(([k, v]) => [k, resolve(root, v)])),
+    loaders: Object.fromEntries(Object.entries(calyx.loaders).map(([k, v]) => [k, resolve(root, v)])),
     mainOut: resolve(root, json.bin ?? join(calyx.workDir, "calyx.cjs")),
     useCodeCache: calyx.useCodeCache !== false,
     natives: calyx.natives,

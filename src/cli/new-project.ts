@@ -74,15 +74,31 @@ test("integration: create, then find by name over HTTP", async (t) => {
 });
 `;
 
+declare const __CALYX_API_TYPES__: string | undefined;
+
+/** The declarations of `calyx` and `calyx/testkit` (file name → text), embedded at build time. */
+function apiTypes(): Record<string, string> {
+  return typeof __CALYX_API_TYPES__ === "string" ? (JSON.parse(__CALYX_API_TYPES__) as Record<string, string>) : {};
+}
+
 export function scaffold(dir: string): string {
   const root = resolve(dir);
   if (existsSync(root) && readdirSync(root).length > 0) throw new CliError(`${root} exists and is not empty; choose a new folder`);
   const name = basename(root).toLowerCase().replace(/[^a-z0-9-]/g, "-") || "calyx-service";
   const files: Record<string, string> = {
-    "package.json": JSON.stringify({ name, private: true, scripts: { dev: "calyx dev", start: "calyx run", test: "calyx test" } }, null, 2) + "\n",
+    "package.json": JSON.stringify({
+      name, private: true, type: "module",
+      scripts: { dev: "calyx dev", start: "calyx run", test: "calyx test" },
+      // For your editor only (Calyx itself needs nothing installed): node:test's types.
+      devDependencies: { "@types/node": "^20", typescript: "^5.9" },
+    }, null, 2) + "\n",
     "tsconfig.json": JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true },
-      include: ["src", "test"],
+      compilerOptions: {
+        target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true,
+        // Calyx's own types, written by `calyx new` (types/calyx/): refresh them with a newer calyx by re-running it in an empty folder.
+        paths: { calyx: ["./types/calyx/index.d.ts"], "calyx/testkit": ["./types/calyx/testkit.d.ts"] },
+      },
+      include: ["src", "test", "types"],
     }, null, 2) + "\n",
     ".gitignore": ".calyx/\nnode_modules/\n",
     "src/customer.ts": ENTITY,
@@ -90,6 +106,7 @@ export function scaffold(dir: string): string {
     "test/customer.test.ts": TEST,
     "README.md": `# ${name}\n\nA Calyx service.\n\n- \`calyx dev\` serves it on http://127.0.0.1:9000 (data in .calyx/)\n- \`calyx test\` runs test/*.test.ts\n`,
   };
+  for (const [file, text] of Object.entries(apiTypes())) files[`types/calyx/${file}`] = text;
   for (const [path, content] of Object.entries(files)) {
     const full = join(root, path);
     mkdirSync(join(full, ".."), { recursive: true });

@@ -2,6 +2,8 @@
 import t from "tap";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
 import { copyProject, runCalyx, startCalyx } from "./helpers.js";
 
 t.test("a missing project folder", async (t) => {
@@ -105,6 +107,10 @@ t.test("calyx new scaffolds a project that serves and whose tests pass", async (
   t.teardown(() => { server.proc.kill("SIGKILL"); });
   const res = await fetch(`${server.url}/customers/c9`, { method: "POST", body: JSON.stringify({ name: "Cy", email: "c@y.io" }) });
   t.equal(res.status, 200);
+  // What an editor sees: the project type-checks against the types calyx new wrote.
+  const root = resolve(import.meta.dirname, "../..");
+  const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", `${dir}/shop`, "--typeRoots", join(root, "node_modules/@types")], { encoding: "utf8" });
+  t.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
   const again = await runCalyx(["new", `${dir}/shop`]);
   t.equal(again.code, 1);
   t.match(again.stderr, /exists and is not empty/);
