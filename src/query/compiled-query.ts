@@ -102,7 +102,8 @@ export function makeCompiledQuery(q: QueryParts): CompiledQuery {
     }
     const info = (): PageInfo => {
       const total = page !== null && page.totalCountField !== null ? countRows(txn, select.table, plan, params) : undefined;
-      const token = r.info.hasMore && r.info.lastKey !== null ? encodePageToken(fingerprint, r.info.lastKey) : "";
+      const lastKey = r.info.lastKey();
+      const token = r.info.hasMore && lastKey !== null ? encodePageToken(fingerprint, lastKey) : "";
       return { nextPageToken: token, hasMore: r.info.hasMore, totalCount: total };
     };
     return { rows: rows(), info };

@@ -28,13 +28,16 @@ export interface RunOptions {
 
 export interface RunInfo {
   /** Sort key of the last row returned, null if none. */
-  lastKey: KeyPart[] | null;
+  lastKey(): KeyPart[] | null;
   hasMore: boolean;
 }
 
 interface Keyed extends RowItem {
+  /** The row's sort key; computed only when something compares rows (merge, top-k, token). */
   readonly key: KeyPart[];
 }
+
+const NO_KEY: KeyPart[] = [];
 
 /** Where a range can start given the token (keyset seek); the filter still drops rows <= token. */
 function seekStart(scan: IndexScan, range: KeyRange, order: readonly OrderKey[], after: readonly KeyPart[]): Buffer {
@@ -54,28 +57,26 @@ function seekStart(scan: IndexScan, range: KeyRange, order: readonly OrderKey[],
   return Buffer.compare(seek, range.start) > 0 ? seek : range.start;
 }
 
-function* filtered(source: Iterable<RowItem>, plan: QueryPlan, params: Params, after: readonly KeyPart[] | null): Generator<Keyed> {
+function* filtered(source: Iterable<RowItem>, plan: QueryPlan, params: Params, after: readonly KeyPart[] | null, needKey: boolean): Generator<Keyed> {
   for (const item of source) {
     if (plan.filter !== null && evaluate(plan.filter, item.row, params) !== true) continue;
-    const key = sortKey(item, plan.order);
+    const key = needKey ? sortKey(item, plan.order) : NO_KEY;
     if (after !== null && compareSortKeys(key, after, plan.order) <= 0) continue;
-    yield { ...item, key };
+    yield { pk: item.pk, row: item.row, key };
   }
 }
 
 /** One filtered stream per index range (or the table), each in plan.order when mode is merge. */
 function streams(txn: ReadTxn, table: string, plan: QueryPlan, params: Params, after: readonly KeyPart[] | null): Generator<Keyed>[] {
   const a = plan.access;
-  if (a.kind === "tableScan") return [filtered(tableRows(txn, table), plan, params, after)];
+  if (a.kind === "tableScan") return [filtered(tableRows(txn, table), plan, params, after, after !== null)];
   const scans = a.kind === "union" ? a.scans : [a];
-  const out: Generator<Keyed>[] = [];
-  for (const scan of scans) {
-    for (const r of scanRanges(scan, params)) {
-      const start = after !== null && plan.mode === "merge" ? seekStart(scan, r, plan.order, after) : r.start;
-      out.push(filtered(indexRange(txn, table, start, r.end), plan, params, after));
-    }
-  }
-  return out;
+  const ranges = scans.flatMap((scan) => scanRanges(scan, params).map((r) => ({ scan, r })));
+  const needKey = plan.mode === "topK" || ranges.length > 1 || after !== null;
+  return ranges.map(({ scan, r }) => {
+    const start = after !== null && plan.mode === "merge" ? seekStart(scan, r, plan.order, after) : r.start;
+    return filtered(indexRange(txn, table, start, r.end), plan, params, after, needKey);
+  });
 }
 
 /** K-way merge of streams sorted by `order`; equal keys (same pk) come out once. */
@@ -139,7 +140,11 @@ function tooMany(rowsMax: number): QueryError {
 
 /** Matching rows in plan.order, paged; `info` is complete once the iterable is exhausted. */
 export function run(txn: ReadTxn, table: string, plan: QueryPlan, params: Params, opts: RunOptions): { rows: Iterable<RowItem>; info: RunInfo } {
-  const info: RunInfo = { lastKey: null, hasMore: false };
+  let last: Keyed | null = null;
+  const info: RunInfo = {
+    hasMore: false,
+    lastKey: () => (last === null ? null : last.key === NO_KEY ? sortKey(last, plan.order) : last.key),
+  };
   function* rows(): Generator<RowItem> {
     const sources = streams(txn, table, plan, params, opts.after);
     let ordered: Iterable<Keyed>;
@@ -161,7 +166,7 @@ export function run(txn: ReadTxn, table: string, plan: QueryPlan, params: Params
       }
       if (emitted >= opts.rowsMax) throw tooMany(opts.rowsMax);
       emitted++;
-      info.lastKey = item.key;
+      last = item;
       yield item;
       if (opts.limit !== null && emitted >= opts.limit && !opts.wantMore) return;
     }
