@@ -14,6 +14,7 @@ export interface NativeAsset {
 declare const __CALYX_COMMIT__: string | undefined;
 declare const __CALYX_NATIVES__: Readonly<Record<string, NativeAsset>> | undefined;
 declare const __CALYX_DEP_VERSIONS__: Readonly<Record<string, string>> | undefined;
+declare const __CALYX_ASSET_HASHES__: Readonly<Record<string, string>> | undefined;
 
 export const COMMIT: string = typeof __CALYX_COMMIT__ === "string" ? __CALYX_COMMIT__ : "dev";
 
@@ -22,3 +23,6 @@ export const NATIVES: Readonly<Record<string, NativeAsset>> = typeof __CALYX_NAT
 
 /** Versions of the npm packages bundled in (name → version); empty from source. */
 export const DEP_VERSIONS: Readonly<Record<string, string>> = typeof __CALYX_DEP_VERSIONS__ === "object" ? __CALYX_DEP_VERSIONS__ : {};
+
+/** Hex SHA-256 of the JavaScript bundles embedded as assets (asset key → hash); empty from source. */
+export const ASSET_HASHES: Readonly<Record<string, string>> = typeof __CALYX_ASSET_HASHES__ === "object" ? __CALYX_ASSET_HASHES__ : {};

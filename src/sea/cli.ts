@@ -16,11 +16,17 @@ import { SeaError } from "./errors.js";
 import { ensureNatives } from "./native-loader.js";
 import { versionReport } from "./version-report.js";
 
+/** CALYX_TRACE_STARTUP=1: print when each start-up phase ends (ms since the process started) to stderr. */
+const trace = process.env["CALYX_TRACE_STARTUP"] === "1"
+  ? (phase: string): void => { process.stderr.write(`calyx: startup ${phase} at ${performance.now().toFixed(1)} ms\n`); }
+  : (): void => undefined;
+
 /** Commands that take the project folder as their first positional argument. */
 const PROJECT_COMMANDS = new Set(["run", "dev", "test"]);
 
 async function main(): Promise<void> {
-  globalThis.__calyxWorkerSource = getAsset("worker.cjs", "utf8");
+  trace("main");
+  globalThis.__calyxWorkerSource = getAsset("worker-boot.cjs", "utf8");
   // argv is [exe, exe-as-invoked, ...args]; yargs' hideBin drops the first two.
   const args = process.argv.slice(2);
   const embedded = findEmbeddedProject(process.execPath);
@@ -34,11 +40,13 @@ async function main(): Promise<void> {
     return;
   }
   ensureNatives();
+  trace("natives");
   if (embedded !== undefined) {
     const dir = unpackEmbeddedProject(process.execPath, embedded);
     process.argv.splice(2, args.length, ...embeddedArgs(args, dir));
   }
   await import("../../bin/calyx.js");
+  trace("cli loaded");
 }
 
 /**
