@@ -59,6 +59,11 @@ export class EntityRunner {
     }
   }
 
+  /** Takes over another runner's cached states (hot reload: the data is the same, only the code changed). */
+  adoptCache(other: EntityRunner): void {
+    for (const [key, entry] of other.#cache) this.#cache.set(key, entry);
+  }
+
   /** Drops entities idle for longer than idleMs; returns how many. Called periodically by the worker. */
   passivate(now = performance.now()): number {
     let dropped = 0;

@@ -90,6 +90,12 @@ export type ToWorker =
       readonly body: unknown;
       readonly request: RequestData | undefined;
     }
+  /** Hot reload, step 1: load a new version beside the running one (answered by prepared / prepareFailed). */
+  | { readonly t: "prepare"; readonly projectDir: string; readonly dataDir: string; readonly sources: Readonly<Record<string, string>> }
+  /** Step 2, after the pool drained: switch to the prepared version (its entity cache carries over). */
+  | { readonly t: "activate" }
+  /** Or: forget the prepared version. */
+  | { readonly t: "discard" }
   | { readonly t: "endpoint"; readonly reqId: number; readonly endpoint: string; readonly route: string; readonly request: EndpointRequestData }
   /** The answer to a worker's `call` or `query`. */
   | { readonly t: "callResult"; readonly callId: number; readonly ok: true; readonly value: unknown }
@@ -101,6 +107,8 @@ export type ToWorker =
 export type FromWorker =
   | { readonly t: "loaded"; readonly manifest: Manifest }
   | { readonly t: "loadFailed"; readonly problems: readonly ProjectProblem[] }
+  | { readonly t: "prepared"; readonly manifest: Manifest }
+  | { readonly t: "prepareFailed"; readonly problems: readonly ProjectProblem[] }
   | {
       readonly t: "result";
       readonly reqId: number;

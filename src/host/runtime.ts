@@ -121,29 +121,57 @@ export class Runtime {
    */
   async reload(): Promise<{ ms: number }> {
     const started = performance.now();
+    const pool = this.#gen.pool;
+    let manifest: Manifest;
+    try {
+      manifest = await pool.prepare();
+    } catch (error) {
+      if (error instanceof ProjectError) throw error;
+      return this.#reloadWithNewPool(started);
+    }
+    let views: CompiledViews;
+    try {
+      views = compileViews(manifest);
+      const changed = changedViews(this.#gen.views, views.byTable, this.#gen.manifest, manifest);
+      if (changed.length > 0) throw viewsChanged(changed);
+    } catch (error) {
+      pool.discard();
+      throw error;
+    }
+    await this.#swap(async () => {
+      pool.activate(manifest);
+      return { pool, manifest, views: views.byTable, viewsByName: views.byName };
+    });
+    return { ms: Math.round(performance.now() - started) };
+  }
+
+  /** Reload on fresh worker threads (when a worker is restarting and cannot prepare in place). */
+  async #reloadWithNewPool(started: number): Promise<{ ms: number }> {
     const next = await loadGeneration(this.#options, (m) => this.handleCall(m));
-    const changed = changedViews(this.#gen, next);
+    const changed = changedViews(this.#gen.views, next.views, this.#gen.manifest, next.manifest);
     if (changed.length > 0) {
       await next.pool.stop();
-      throw new ProjectError(changed.map((name) => ({
-        code: "ERR_VIEW_CHANGED", file: undefined, line: undefined, column: undefined, frame: undefined,
-        message: `view '${name}' is new or its indexes changed; rebuilding a view while serving is not supported yet: restart to apply it`,
-      })));
+      throw viewsChanged(changed);
     }
+    const old = this.#gen.pool;
+    await this.#swap(async () => next);
+    void old.stop();
+    return { ms: Math.round(performance.now() - started) };
+  }
+
+  /** Holds new commands, lets in-flight ones finish and commit, then switches generation. */
+  async #swap(next: () => Promise<Generation>): Promise<void> {
     let open!: () => void;
     this.#gate = new Promise<void>((resolve) => { open = resolve; });
     try {
-      const old = this.#gen;
-      await old.pool.drain();
+      await this.#gen.pool.drain();
       await Promise.allSettled([...this.#lastCommit.values()]);
-      this.#gen = next;
+      this.#gen = await next();
       for (const listener of this.#routeListeners) listener(this.routes());
-      void old.pool.stop();
     } finally {
       this.#gate = undefined;
       open();
     }
-    return { ms: Math.round(performance.now() - started) };
   }
 
   /**
@@ -280,8 +308,24 @@ async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCa
     queueMax: options.workerQueueMax, workerHeapMb: options.workerHeapMb, log: options.log, onCall,
   });
   const manifest = await pool.start();
-  const views = new Map<string, CompiledView>();
-  const viewsByName = new Map<string, CompiledView>();
+  try {
+    const views = compileViews(manifest);
+    return { pool, manifest, views: views.byTable, viewsByName: views.byName };
+  } catch (error) {
+    await pool.stop();
+    throw error;
+  }
+}
+
+interface CompiledViews {
+  readonly byTable: Map<string, CompiledView>;
+  readonly byName: Map<string, CompiledView>;
+}
+
+/** Compiles every view's SQL; throws a ProjectError naming each view's file. */
+function compileViews(manifest: Manifest): CompiledViews {
+  const byTable = new Map<string, CompiledView>();
+  const byName = new Map<string, CompiledView>();
   const problems: ProjectProblem[] = [];
   for (const v of manifest.views) {
     try {
@@ -289,30 +333,34 @@ async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCa
         name: v.name, table: v.table,
         queries: Object.fromEntries(v.queries.map((q) => [q.name, { sql: q.sql, ...(q.http ? { http: q.http } : {}), ...(q.maxRows ? { maxRows: q.maxRows } : {}) }])),
       });
-      views.set(v.table, compiled);
-      viewsByName.set(v.name, compiled);
+      byTable.set(v.table, compiled);
+      byName.set(v.name, compiled);
     } catch (error) {
       const e = error as { message?: string; position?: { line: number; column: number } };
       problems.push({ code: "ERR_VIEW_SQL", file: v.file, line: e.position?.line, column: e.position?.column, frame: undefined,
         message: `${v.file}: ${e.message ?? String(error)}` });
     }
   }
-  if (problems.length > 0) {
-    await pool.stop();
-    throw new ProjectError(problems);
-  }
-  return { pool, manifest, views, viewsByName };
+  if (problems.length > 0) throw new ProjectError(problems);
+  return { byTable, byName };
+}
+
+function viewsChanged(names: readonly string[]): ProjectError {
+  return new ProjectError(names.map((name) => ({
+    code: "ERR_VIEW_CHANGED", file: undefined, line: undefined, column: undefined, frame: undefined,
+    message: `view '${name}' is new or its indexes changed; rebuilding a view while serving is not supported yet: restart to apply it`,
+  })));
 }
 
 /** Views whose stored rows or indexes would not match the new definition. */
-function changedViews(old: Generation, next: Generation): string[] {
+function changedViews(old: ReadonlyMap<string, CompiledView>, next: ReadonlyMap<string, CompiledView>, oldManifest: Manifest, nextManifest: Manifest): string[] {
   const out: string[] = [];
-  for (const [table, view] of next.views) {
-    const before = old.views.get(table);
+  for (const [table, view] of next) {
+    const before = old.get(table);
     if (!before || JSON.stringify(before.indexes) !== JSON.stringify(view.indexes)) out.push(table);
   }
-  const sources = (g: Generation) => JSON.stringify(g.manifest.views.map((v) => [v.table, v.from]).sort());
-  if (out.length === 0 && sources(old) !== sources(next)) out.push(...next.manifest.views.map((v) => v.table));
+  const sources = (m: Manifest) => JSON.stringify(m.views.map((v) => [v.table, v.from]).sort());
+  if (out.length === 0 && sources(oldManifest) !== sources(nextManifest)) out.push(...nextManifest.views.map((v) => v.table));
   return out;
 }
 

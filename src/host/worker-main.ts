@@ -6,7 +6,7 @@ import { discover } from "./discovery.js";
 import { EndpointRunner } from "./endpoint-runner.js";
 import { EntityRunner } from "./entity-runner.js";
 import { ModuleLoader, ProjectLoadError } from "./loader.js";
-import type { FromWorker, ProjectProblem, ToWorker } from "./messages.js";
+import type { FromWorker, Manifest, ProjectProblem, ToWorker } from "./messages.js";
 import { componentFiles } from "./project-files.js";
 import { openStateSource, type ClosableStateSource } from "./state-source.js";
 
@@ -18,12 +18,16 @@ const PASSIVATION_SWEEP_MS = 10_000;
 let runner: EntityRunner | undefined;
 let endpoints: EndpointRunner | undefined;
 let source: ClosableStateSource | undefined;
+/** A new version of the project, loaded by `prepare`, waiting for `activate`. */
+let prepared: { runner: EntityRunner; endpoints: EndpointRunner } | undefined;
 
 function post(message: FromWorker): void {
   port?.postMessage(message);
 }
 
-function load(projectDir: string, dataDir: string, sources: Readonly<Record<string, string>>): void {
+type Built = { ok: true; manifest: Manifest; runner: EntityRunner; endpoints: EndpointRunner } | { ok: false; problems: ProjectProblem[] };
+
+function build(projectDir: string, dataDir: string, sources: Readonly<Record<string, string>>): Built {
   const loader = new ModuleLoader(projectDir, { calyx }, sources);
   const problems: ProjectProblem[] = [];
   const modules: { file: string; exports: Record<string, unknown> }[] = [];
@@ -37,22 +41,48 @@ function load(projectDir: string, dataDir: string, sources: Readonly<Record<stri
   }
   const found = discover(projectDir, modules);
   problems.push(...found.problems);
-  if (problems.length > 0) {
-    post({ t: "loadFailed", problems });
-    return;
-  }
-  source = openStateSource(dataDir);
-  runner = new EntityRunner(found.entities, found.views, source);
-  endpoints = new EndpointRunner(found.endpoints, post);
-  const sweep = setInterval(() => runner?.passivate(), PASSIVATION_SWEEP_MS);
-  sweep.unref();
-  post({ t: "loaded", manifest: found.manifest });
+  if (problems.length > 0) return { ok: false, problems };
+  source ??= openStateSource(dataDir);
+  return { ok: true, manifest: found.manifest, runner: new EntityRunner(found.entities, found.views, source), endpoints: new EndpointRunner(found.endpoints, post) };
 }
 
 port.on("message", (message: ToWorker) => {
   switch (message.t) {
-    case "load":
-      load(message.projectDir, message.dataDir, message.sources);
+    case "load": {
+      const built = build(message.projectDir, message.dataDir, message.sources);
+      if (!built.ok) {
+        post({ t: "loadFailed", problems: built.problems });
+        return;
+      }
+      runner = built.runner;
+      endpoints = built.endpoints;
+      const sweep = setInterval(() => runner?.passivate(), PASSIVATION_SWEEP_MS);
+      sweep.unref();
+      post({ t: "loaded", manifest: built.manifest });
+      return;
+    }
+    case "prepare": {
+      // Hot reload without a new thread: load the new version beside the running one.
+      const built = build(message.projectDir, message.dataDir, message.sources);
+      if (!built.ok) {
+        post({ t: "prepareFailed", problems: built.problems });
+        return;
+      }
+      prepared = { runner: built.runner, endpoints: built.endpoints };
+      post({ t: "prepared", manifest: built.manifest });
+      return;
+    }
+    case "activate":
+      // Everything sent before this message has run on the old version (the pool drained first).
+      if (prepared) {
+        if (runner) prepared.runner.adoptCache(runner);
+        runner = prepared.runner;
+        endpoints = prepared.endpoints;
+        prepared = undefined;
+      }
+      return;
+    case "discard":
+      prepared = undefined;
       return;
     case "command": {
       if (!runner) throw new Error("command before load");

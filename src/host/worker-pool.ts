@@ -54,6 +54,8 @@ class Slot {
   /** When the worker last sent anything: a silent worker with work pending is stuck. */
   lastMessageAt = performance.now();
   generation = 0;
+  /** Waiting for this worker's answer to `prepare`. */
+  onPrepared: ((m: FromWorker) => void) | undefined;
 }
 
 export class WorkerPool {
@@ -65,6 +67,7 @@ export class WorkerPool {
   #timeouts = new Map<string, number>();
   #roundRobin = 0;
   #sources: Readonly<Record<string, string>> = {};
+  #preparedSources: Readonly<Record<string, string>> | undefined;
   readonly #drainWaiters: (() => void)[] = [];
 
   constructor(options: PoolOptions) {
@@ -87,9 +90,7 @@ export class WorkerPool {
     }
     const first = manifests[0];
     if (!first || first.status !== "fulfilled") throw new Error("no worker started");
-    for (const e of first.value.entities) {
-      for (const c of e.commands) if (c.timeoutMs !== undefined) this.#timeouts.set(`${e.name}.${c.name}`, c.timeoutMs);
-    }
+    this.#setTimeouts(first.value);
     this.#watchdog = setInterval(() => this.#checkTimeouts(), WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();
     return first.value;
@@ -133,6 +134,51 @@ export class WorkerPool {
       });
       if (slot.worker && slot.ready === undefined) slot.worker.postMessage(message);
     });
+  }
+
+  /**
+   * Hot reload, step 1: every worker loads the project's current sources
+   * beside the running version. Resolves with the new manifest; rejects with a
+   * ProjectError (nothing changes), or with an Error when a worker is not
+   * ready (then reload with a new pool instead).
+   */
+  async prepare(): Promise<Manifest> {
+    if (this.#slots.some((slot) => slot.ready !== undefined || !slot.worker)) throw new Error("a worker is restarting");
+    const sources = snapshotSources(this.#options.projectDir);
+    const answers = await Promise.all(this.#slots.map((slot) => new Promise<FromWorker>((resolve) => {
+      slot.onPrepared = resolve;
+      slot.worker?.postMessage({ t: "prepare", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, sources } satisfies ToWorker);
+    })));
+    const failed = answers.find((a) => a.t === "prepareFailed");
+    if (failed && failed.t === "prepareFailed") {
+      for (const slot of this.#slots) slot.worker?.postMessage({ t: "discard" } satisfies ToWorker);
+      throw new ProjectError(failed.problems);
+    }
+    const first = answers[0];
+    if (!first || first.t !== "prepared") throw new Error("no worker prepared");
+    this.#preparedSources = sources;
+    return first.manifest;
+  }
+
+  /** Step 2 (after drain()): switch every worker to the prepared version. */
+  activate(manifest: Manifest): void {
+    for (const slot of this.#slots) slot.worker?.postMessage({ t: "activate" } satisfies ToWorker);
+    if (this.#preparedSources) this.#sources = this.#preparedSources;
+    this.#preparedSources = undefined;
+    this.#setTimeouts(manifest);
+  }
+
+  /** Forgets a prepared version. */
+  discard(): void {
+    for (const slot of this.#slots) slot.worker?.postMessage({ t: "discard" } satisfies ToWorker);
+    this.#preparedSources = undefined;
+  }
+
+  #setTimeouts(manifest: Manifest): void {
+    this.#timeouts.clear();
+    for (const e of manifest.entities) {
+      for (const c of e.commands) if (c.timeoutMs !== undefined) this.#timeouts.set(`${e.name}.${c.name}`, c.timeoutMs);
+    }
   }
 
   /** Resolves once no command is queued or running on any worker (new calls are still accepted). */
@@ -194,6 +240,11 @@ export class WorkerPool {
             return;
           case "loadFailed":
             reject(new ProjectError(m.problems));
+            return;
+          case "prepared":
+          case "prepareFailed":
+            slot.onPrepared?.(m);
+            slot.onPrepared = undefined;
             return;
           case "result":
             this.#settle(slot, m.reqId, m.write, m.reply);
