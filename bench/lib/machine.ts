@@ -65,8 +65,9 @@ function wrkVersion(): string | null {
     return out.split("\n")[0]?.trim() ?? "wrk";
   } catch (error) {
     // `wrk -v` exits 1 after printing its version.
-    const out = (error as { stdout?: Buffer }).stdout?.toString() ?? "";
-    return /wrk \d/.test(out) ? (out.split("\n")[0]?.trim() ?? "wrk") : null;
+    const e = error as { stdout?: Buffer; stderr?: Buffer };
+    const out = `${e.stdout?.toString() ?? ""}${e.stderr?.toString() ?? ""}`;
+    return /^wrk /.test(out) ? (out.split("\n")[0]?.trim() ?? "wrk") : null;
   }
 }
 

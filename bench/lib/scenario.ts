@@ -8,6 +8,10 @@ export interface Scenario<D = unknown> {
   run(session: Session): Promise<ScenarioResult<D>>;
   /** Markdown lines for the console summary and bench/RESULTS.md. */
   render(result: ScenarioResult<D>): string[];
+  /** One or two sentences for the top of bench/RESULTS.md. */
+  headline?(result: ScenarioResult<D>): string[];
+  /** SVG charts to write next to the results: file name → SVG text. */
+  charts?(result: ScenarioResult<D>): Record<string, string>;
 }
 
 /** Lets a registry hold scenarios with different data types. */

@@ -91,7 +91,16 @@ function render(r: ScenarioResult<HotData>): string[] {
   return out;
 }
 
+function headline(r: ScenarioResult<HotData>): string[] {
+  const m = (t: TargetName): string => {
+    const v = spread(r.data.closed.filter((x) => x.target === t).map((x) => x.result.rate));
+    return v ? num(v.median) : "—";
+  };
+  return [`hot-entity (all writes to one id): Calyx ${m("calyx")} commands/s vs Fastify + SQLite ${m("fastify-sqlite")} (target ≥ ${num(TARGET_PER_SEC)}).`];
+}
+
 export default defineScenario<HotData>({
+  headline,
   name: "hot-entity",
   description: "all writes to one entity id: commands/s (closed loop) and p99 at fixed rates",
   run,

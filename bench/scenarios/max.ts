@@ -159,7 +159,19 @@ function render(r: ScenarioResult<MaxData>): string[] {
   return out;
 }
 
+function headline(r: ScenarioResult<MaxData>): string[] {
+  const get = (t: TargetName, op: string): MaxRun[] => r.data.runs.filter((x) => x.target === t && x.op === op);
+  const cell = (op: string): string => {
+    const c = spread(get("calyx", op).map((x) => x.closed.rate));
+    const f = spread(get("fastify-sqlite", op).map((x) => x.closed.rate));
+    const u = spread(get("uws-hello", op).map((x) => x.closed.rate));
+    return `${op} Calyx ${c ? num(c.median) : "—"} vs Fastify + SQLite ${f ? num(f.median) : "—"} vs uWS hello ${u ? num(u.median) : "—"}`;
+  };
+  return [`max (closed loop, req/s): ${MAX_OPS.map((o) => cell(o.name)).join("; ")}.`];
+}
+
 export default defineScenario<MaxData>({
+  headline,
   name: "max",
   description: "highest rate per operation (write, read by id, by-name query): closed loop (wrk) and open loop with p99 < 10 ms",
   run,

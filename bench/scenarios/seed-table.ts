@@ -2,6 +2,7 @@
 // by id, half the by-name view query), 25% writes (POST) — at fixed offered
 // rates, open loop, with the customers preloaded. Calyx and the baselines run
 // the same schedule, interleaved step by step, in the same session.
+import { lineChart, type Panel } from "../lib/chart.js";
 import type { StepResult } from "../lib/generator.js";
 import { defineScenario } from "../lib/scenario.js";
 import type { ScenarioResult, Session } from "../lib/session.js";
@@ -151,9 +152,48 @@ function render(r: ScenarioResult<SeedData>): string[] {
   return out;
 }
 
+const COLORS: Record<TargetName, string> = { calyx: "#d62728", "fastify-sqlite": "#1f77b4", "uws-hello": "#7f7f7f" };
+const DASHES = { p50: "2,3", p99: "", p999: "7,4" } as const;
+
+function charts(r: ScenarioResult<SeedData>): Record<string, string> {
+  const d = r.data;
+  const present = ORDER.filter((t) => d.steps.some((x) => x.target === t));
+  const panel = (title: string, get: (k: "p50" | "p99" | "p999") => (s: StepResult) => number | undefined): Panel => ({
+    title, xLabels: d.rates.map(num),
+    series: present.flatMap((t) => (["p50", "p99", "p999"] as const).map((k) => ({
+      label: `${t} ${k}`, color: COLORS[t], dash: DASHES[k], width: k === "p99" ? 2.2 : 1.3,
+      points: d.rates.flatMap((rate, x) => {
+        const st = seedSteps(d, t, rate);
+        const v = spread(st.map(get(k)));
+        return v ? [{ x, y: v.median, yMin: v.min, yMax: v.max, hollow: st.some((q) => q.verdict === "server-saturated") }] : [];
+      }),
+    }))),
+  });
+  const legend = [
+    ...present.map((t) => ({ label: TARGET_LABELS[t], color: COLORS[t], dash: "" })),
+    ...(["p50", "p99", "p999"] as const).map((k) => ({ label: k, color: "#333", dash: DASHES[k] })),
+  ];
+  const note = `${r.mode} run ${r.run.date.slice(0, 10)}, commit ${r.run.commit}; open loop, latency from intended send time; hollow = saturated (lower bound); bars = min–max over repeats`;
+  return { "seed-table.svg": lineChart([panel("reads (by id + by name)", readP), panel("writes (POST, fsync'd)", writeP)], legend, note) };
+}
+
+function headline(r: ScenarioResult<SeedData>): string[] {
+  const d = r.data;
+  const top = Math.max(...d.rates);
+  const med = (t: TargetName, g: (s: StepResult) => number | undefined): string => {
+    const v = spread(seedSteps(d, t, top).map(g));
+    const sat = seedSteps(d, t, top).some((x) => x.verdict === "server-saturated");
+    return v ? `${sat ? "saturated, ≥ " : ""}${num(v.median)} ms` : "—";
+  };
+  return [`seed-table at ${num(top)} req/s (75% reads / 25% fsync'd writes): p99 reads / writes — Calyx ${med("calyx", readP("p99"))} / ${med("calyx", writeP("p99"))}; `
+    + `uWS hello-world ${med("uws-hello", readP("p99"))} / ${med("uws-hello", writeP("p99"))}; Fastify + SQLite ${med("fastify-sqlite", readP("p99"))} / ${med("fastify-sqlite", writeP("p99"))}.`];
+}
+
 export default defineScenario<SeedData>({
   name: "seed-table",
   description: "customer service, 75% reads / 25% writes, open loop at 1k / 8k / 15k req/s, Calyx vs baselines",
   run,
   render,
+  headline,
+  charts,
 });

@@ -144,7 +144,17 @@ function render(r: ScenarioResult<StartupData>): string[] {
   return out;
 }
 
+function headline(r: ScenarioResult<StartupData>): string[] {
+  const many = Math.max(...r.data.entityCounts);
+  const m = (t: TargetName, e: number): string => {
+    const v = spread(r.data.runs.filter((x) => x.target === t && x.entities === e).map((x) => x.firstResponseMs));
+    return v ? `${num(v.median)} ms` : "—";
+  };
+  return [`startup to first served request: Calyx ${m("calyx", 0)} empty, ${m("calyx", many)} with ${num(many)} entities (target < ${TARGET_MS} ms with 1,000,000); Fastify + SQLite ${m("fastify-sqlite", many)}.`];
+}
+
 export default defineScenario<StartupData>({
+  headline,
   name: "startup",
   description: "time to first served request and RSS, empty and with many entities stored (1,000,000 in full mode)",
   run,
