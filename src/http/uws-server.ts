@@ -33,6 +33,8 @@ export class UwsServer {
   #listenSocket: UWS.us_listen_socket | undefined;
   #uws: typeof UWS | undefined;
   #inFlight = 0;
+  /** Set by stop(): requests still arriving on open keep-alive connections get a 503. */
+  #closing = false;
   #idle: (() => void) | undefined;
   port = 0;
 
@@ -78,6 +80,7 @@ export class UwsServer {
 
   /** Stops accepting connections, then waits (bounded) for in-flight requests. */
   async stop(drainMs = 5000): Promise<void> {
+    this.#closing = true;
     if (this.#listenSocket && this.#uws) this.#uws.us_listen_socket_close(this.#listenSocket);
     this.#listenSocket = undefined;
     if (this.#inFlight > 0) {
@@ -93,6 +96,10 @@ export class UwsServer {
   #handle(res: UWS.HttpResponse, req: UWS.HttpRequest): void {
     const method = req.getCaseSensitiveMethod().toUpperCase();
     const url = req.getUrl();
+    if (this.#closing) {
+      this.#sendError(res, new HttpError(503, "ERR_STOPPING", "the server is shutting down", { "retry-after": "1", connection: "close" }));
+      return;
+    }
     const lookup = this.#router.lookup(method, url);
     if (lookup.kind !== "found") {
       const error = lookup.kind === "not-found"
