@@ -1,0 +1,273 @@
+// The live query manager: subscriptions, their shared pipelines, the routing
+// index, and the per-commit loop. It hangs off the runtime for the life of the
+// process: a hot reload keeps it (and every subscription), and it re-resolves
+// the compiled queries afterwards.
+//
+// Per commit (Runtime.onRowChanges, after the commit is durable, in commit
+// order): each row delta is routed to the pipelines whose predicate it may
+// satisfy (old row and new row), each touched pipeline applies its deltas in
+// one go and emits at most one change, and the flush listeners run (the
+// gateway sends what it queued, corked per socket).
+import type { CompiledQuery, ResultShape, Row, RowDelta } from "../query/types.js";
+import type { ReadTxn } from "../storage/store.js";
+import { LiveError } from "./errors.js";
+import { LIVE_DEFAULTS, type LiveLimits } from "./limits.js";
+import { normalizeParams, pipelineKey, type Params } from "./params.js";
+import { Pipeline, type Change, type Snapshot } from "./pipeline.js";
+import { RouteIndex } from "./route-index.js";
+import { routeSpec } from "./route-spec.js";
+import { liveShape } from "./shape.js";
+import type { LiveSource } from "./source.js";
+
+/** Receives one subscription's stream. Implementations must not throw. */
+export interface LiveSubscriber {
+  /** One commit's changes to the result. */
+  change(change: Change): void;
+  /** The result was rebuilt (the query changed in a hot reload): `snapshot` replaces it. */
+  reset(reason: string, snapshot: Snapshot): void;
+  /** The subscription ended (error.code says why); nothing more follows. */
+  end(error: Error & { code: string }): void;
+}
+
+export interface SubscribeRequest {
+  readonly view: string;
+  readonly query: string;
+  readonly params: Params;
+  /** The stream and last seq a reconnecting client saw. */
+  readonly resume?: { readonly stream: string; readonly seq: number } | undefined;
+}
+
+export type SubscribeStart =
+  | { readonly kind: "snapshot"; readonly snapshot: Snapshot; /** Set when a resume was asked for and is not possible. */ readonly resetReason: string | null }
+  | { readonly kind: "resumed"; readonly stream: string; readonly seq: number; readonly changes: readonly Change[] };
+
+export interface LiveSubscription {
+  readonly start: SubscribeStart;
+  close(): void;
+}
+
+export interface LiveStats {
+  pipelines: number;
+  subscriptions: number;
+  /** Rows held by all pipelines. */
+  rows: number;
+  commits: number;
+  deltas: number;
+  /** (delta, pipeline) pairs the routing index produced. */
+  routed: number;
+  changes: number;
+}
+
+interface Rec {
+  readonly pipeline: Pipeline;
+  readonly subscribers: Set<LiveSubscriber>;
+  expiry: NodeJS.Timeout | undefined;
+}
+
+type Read = <T>(fn: (txn: ReadTxn) => T) => T;
+
+export class LiveQueries {
+  readonly #source: LiveSource;
+  readonly #limits: LiveLimits;
+  readonly #read: Read;
+  readonly #recs = new Map<string, Rec>();
+  readonly #byPipeline = new Map<Pipeline, Rec>();
+  /** table -> compiled query -> its routing index. */
+  #routes = new Map<string, Map<CompiledQuery, RouteIndex<Rec>>>();
+  readonly #flush: (() => void)[] = [];
+  #unlisten: (() => void) | undefined;
+  #subscriptions = 0;
+  readonly #stats = { commits: 0, deltas: 0, routed: 0, changes: 0 };
+
+  constructor(source: LiveSource, limits: Partial<LiveLimits> = {}) {
+    this.#source = source;
+    this.#limits = { ...LIVE_DEFAULTS, ...limits };
+    this.#read = (fn) => source.read(fn);
+  }
+
+  start(): void {
+    this.#unlisten = this.#source.onRowChanges((deltas) => this.#commit(deltas));
+    this.#source.onRoutesChanged(() => this.#reloaded());
+  }
+
+  stop(): void {
+    this.#unlisten?.();
+    this.#unlisten = undefined;
+    for (const rec of this.#recs.values()) clearTimeout(rec.expiry);
+  }
+
+  /** Called after each commit's changes were handed to subscribers. */
+  onFlush(listener: () => void): void {
+    this.#flush.push(listener);
+  }
+
+  /**
+   * Subscribes to a query: the first result is a snapshot, or (on a valid
+   * resume) the changes the subscriber missed. Throws LiveError and the
+   * query's own errors (unknown parameters, wrong types, row cap).
+   */
+  subscribe(req: SubscribeRequest, subscriber: LiveSubscriber): LiveSubscription {
+    const { view, query } = this.#resolve(req.view, req.query);
+    const shape = liveShape(view, query);
+    const params = normalizeParams(query, req.params);
+    const key = pipelineKey(view.name, query, params);
+    let rec = this.#recs.get(key);
+    if (rec === undefined) {
+      const pipeline = new Pipeline(key, shape, params, this.#limits);
+      pipeline.load(this.#read);
+      rec = { pipeline, subscribers: new Set(), expiry: undefined };
+      this.#recs.set(key, rec);
+      this.#byPipeline.set(pipeline, rec);
+      this.#route(rec);
+    }
+    const p = rec.pipeline;
+    let start: SubscribeStart | undefined;
+    let resetReason: string | null = null;
+    if (req.resume !== undefined) {
+      const changes = req.resume.stream === p.stream ? p.changesAfter(req.resume.seq) : null;
+      if (changes !== null) start = { kind: "resumed", stream: p.stream, seq: req.resume.seq, changes };
+      else if (req.resume.stream !== p.stream) resetReason = "the server no longer has this stream (it restarted, the query changed, or the subscription expired)";
+      else resetReason = `the changes after seq ${req.resume.seq} are no longer kept`;
+    }
+    start ??= { kind: "snapshot", snapshot: p.snapshot(), resetReason };
+    clearTimeout(rec.expiry);
+    rec.expiry = undefined;
+    rec.subscribers.add(subscriber);
+    this.#subscriptions++;
+    const owner = rec;
+    let open = true;
+    return {
+      start,
+      close: () => {
+        if (!open) return;
+        open = false;
+        if (owner.subscribers.delete(subscriber)) this.#subscriptions--;
+        if (owner.subscribers.size === 0 && this.#recs.get(owner.pipeline.key) === owner) this.#idle(owner);
+      },
+    };
+  }
+
+  /** Runs a query once on the latest snapshot, with JSON parameters. */
+  query(viewName: string, queryName: string, params: Params): { shape: ResultShape; rows: Row[] } {
+    const { query } = this.#resolve(viewName, queryName);
+    const p = normalizeParams(query, params);
+    return { shape: query.resultShape, rows: this.#read((txn) => [...query.execute(txn, p)]) };
+  }
+
+  stats(): LiveStats {
+    let rows = 0;
+    for (const rec of this.#recs.values()) rows += rec.pipeline.size;
+    return { pipelines: this.#recs.size, subscriptions: this.#subscriptions, rows, ...this.#stats };
+  }
+
+  #resolve(viewName: string, queryName: string): { view: NonNullable<ReturnType<LiveSource["view"]>>; query: CompiledQuery } {
+    const view = this.#source.view(viewName);
+    const query = view !== undefined && Object.hasOwn(view.queries, queryName) ? view.queries[queryName] : undefined;
+    if (view === undefined || query === undefined) throw new LiveError("ERR_UNKNOWN_QUERY", `no query '${queryName}' on view '${viewName}'`);
+    return { view, query };
+  }
+
+  #idle(rec: Rec): void {
+    if (this.#limits.resumeGraceMs <= 0) {
+      this.#dispose(rec);
+      return;
+    }
+    rec.expiry = setTimeout(() => {
+      if (rec.subscribers.size === 0) this.#dispose(rec);
+    }, this.#limits.resumeGraceMs);
+    rec.expiry.unref();
+  }
+
+  #dispose(rec: Rec): void {
+    clearTimeout(rec.expiry);
+    if (this.#recs.get(rec.pipeline.key) === rec) this.#recs.delete(rec.pipeline.key);
+    this.#byPipeline.delete(rec.pipeline);
+    this.#routes.get(rec.pipeline.shape.table)?.get(rec.pipeline.shape.query)?.delete(rec);
+  }
+
+  #route(rec: Rec): void {
+    const { table, query } = rec.pipeline.shape;
+    let byQuery = this.#routes.get(table);
+    if (byQuery === undefined) this.#routes.set(table, (byQuery = new Map()));
+    let index = byQuery.get(query);
+    if (index === undefined) byQuery.set(query, (index = new RouteIndex<Rec>(routeSpec(query.plan.filter))));
+    index.add(rec, rec.pipeline.params);
+  }
+
+  #fail(rec: Rec, error: unknown): void {
+    const e = toCoded(error);
+    const subscribers = [...rec.subscribers];
+    this.#subscriptions -= subscribers.length;
+    rec.subscribers.clear();
+    this.#dispose(rec);
+    for (const s of subscribers) s.end(e);
+  }
+
+  #commit(deltas: readonly RowDelta[]): void {
+    this.#stats.commits++;
+    this.#stats.deltas += deltas.length;
+    const touched = new Map<Rec, RowDelta[]>();
+    let current: RowDelta | undefined;
+    const hit = (rec: Rec): void => {
+      let list = touched.get(rec);
+      if (list === undefined) touched.set(rec, (list = []));
+      if (list[list.length - 1] !== current) list.push(current as RowDelta);
+    };
+    for (const d of deltas) {
+      const byQuery = this.#routes.get(d.table);
+      if (byQuery === undefined) continue;
+      current = d;
+      for (const index of byQuery.values()) {
+        if (d.old !== null) index.match(d.old, hit);
+        if (d.new !== null) index.match(d.new, hit);
+      }
+    }
+    for (const [rec, list] of touched) {
+      this.#stats.routed += list.length;
+      let change: Change | null;
+      try {
+        change = rec.pipeline.apply(list, this.#read);
+      } catch (error) {
+        this.#fail(rec, error);
+        continue;
+      }
+      if (change === null) continue;
+      this.#stats.changes++;
+      for (const s of rec.subscribers) s.change(change);
+    }
+    for (const f of this.#flush) f();
+  }
+
+  /** After a hot reload: adopt unchanged queries, rebuild changed ones, end removed ones. */
+  #reloaded(): void {
+    for (const rec of [...this.#recs.values()]) {
+      const old = rec.pipeline.shape;
+      const view = this.#source.view(old.view);
+      const query = view !== undefined && Object.hasOwn(view.queries, old.query.name) ? view.queries[old.query.name] : undefined;
+      if (view === undefined || query === undefined) {
+        this.#fail(rec, new LiveError("ERR_QUERY_REMOVED", `query '${old.query.name}' of view '${old.view}' was removed by a reload`));
+        continue;
+      }
+      if (query === old.query) continue;
+      try {
+        const shape = liveShape(view, query);
+        if (query.sql === old.query.sql && view.table === old.table) rec.pipeline.adopt(shape);
+        else {
+          rec.pipeline.load(this.#read, shape);
+          const snapshot = rec.pipeline.snapshot();
+          for (const s of rec.subscribers) s.reset("the query changed in a reload", snapshot);
+        }
+      } catch (error) {
+        this.#fail(rec, error);
+      }
+    }
+    this.#routes = new Map();
+    for (const rec of this.#recs.values()) this.#route(rec);
+    for (const f of this.#flush) f();
+  }
+}
+
+function toCoded(error: unknown): Error & { code: string } {
+  if (error instanceof Error && typeof (error as { code?: unknown }).code === "string") return error as Error & { code: string };
+  return Object.assign(new Error(error instanceof Error ? error.message : String(error), { cause: error }), { code: "ERR_INTERNAL" });
+}

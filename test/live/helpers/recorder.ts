@@ -1,0 +1,56 @@
+// A LiveSubscriber that keeps the client-side result (the client library's
+// ResultSet) and records everything it was sent.
+import type { LiveSubscriber, LiveSubscription } from "../../../src/live/live-queries.js";
+import type { Change, Snapshot } from "../../../src/live/pipeline.js";
+import { ResultSet } from "../../../src/client/result-set.js";
+import type { ChangeOp } from "../../../src/client/protocol.js";
+
+export class Recorder implements LiveSubscriber {
+  readonly result = new ResultSet();
+  readonly changes: Change[] = [];
+  readonly resets: string[] = [];
+  ended: (Error & { code: string }) | undefined;
+  seq = 0;
+  stream = "";
+  handle: LiveSubscription | undefined;
+
+  /** Takes the subscription's start (snapshot or resumed changes). */
+  begin(handle: LiveSubscription): this {
+    this.handle = handle;
+    const s = handle.start;
+    if (s.kind === "snapshot") this.#snapshot(s.snapshot);
+    else {
+      this.stream = s.stream;
+      this.seq = s.seq;
+      for (const c of s.changes) this.change(c);
+    }
+    return this;
+  }
+
+  #snapshot(s: Snapshot): void {
+    this.result.reset(s.rows.map((r) => ({ key: r.key, row: { ...r.row } })));
+    this.stream = s.stream;
+    this.seq = s.seq;
+  }
+
+  change(change: Change): void {
+    if (change.seq !== this.seq + 1) throw new Error(`seq ${change.seq} after ${this.seq}`);
+    this.seq = change.seq;
+    this.changes.push(change);
+    // Through JSON, as a client sees it.
+    this.result.apply(JSON.parse(change.json) as ChangeOp[]);
+  }
+
+  reset(reason: string, snapshot: Snapshot): void {
+    this.resets.push(reason);
+    this.#snapshot(snapshot);
+  }
+
+  end(error: Error & { code: string }): void {
+    this.ended = error;
+  }
+
+  keys(): string[] {
+    return this.result.entries.map((e) => e.key);
+  }
+}
