@@ -4,6 +4,8 @@ import type { DbName, Entry, RangeOptions, WriteTxn } from "../../../src/storage
 
 export class MemoryTxn implements WriteTxn {
   private readonly dbs = new Map<DbName, Entry[]>();
+  /** Bumped by every put/remove: an open range re-finds its position only after a write. */
+  private mutations = 0;
 
   private db(name: DbName): Entry[] {
     let d = this.dbs.get(name);
@@ -45,8 +47,13 @@ export class MemoryTxn implements WriteTxn {
       // Re-find the position after each yield: writes between pulls must not skip entries.
       let last: Buffer | null = null;
       let i = from;
+      let seen = this.mutations;
       while (n < limit) {
-        if (last !== null) i = this.lower(d, last) + (d[this.lower(d, last)]?.key.equals(last) === true ? 1 : 0);
+        if (last !== null && seen !== this.mutations) {
+          const at = this.lower(d, last);
+          i = at + (d[at]?.key.equals(last) === true ? 1 : 0);
+          seen = this.mutations;
+        } else if (last !== null) i++;
         const e = d[i];
         if (e === undefined || (options.end !== undefined && Buffer.compare(e.key, options.end) >= 0)) return;
         last = e.key;
@@ -57,6 +64,7 @@ export class MemoryTxn implements WriteTxn {
   }
 
   put(db: DbName, key: Buffer, value: unknown): void {
+    this.mutations++;
     const d = this.db(db);
     const i = this.lower(d, key);
     const e = d[i];
@@ -65,6 +73,7 @@ export class MemoryTxn implements WriteTxn {
   }
 
   remove(db: DbName, key: Buffer): void {
+    this.mutations++;
     const d = this.db(db);
     const i = this.lower(d, key);
     const e = d[i];
