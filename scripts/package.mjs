@@ -45,7 +45,7 @@ export async function packageExecutable({ configFile = "pkg.config.json", check 
       __CALYX_NATIVES__: JSON.stringify(nativesForBundle),
       __CALYX_DEP_VERSIONS__: JSON.stringify(packageVersions(ROOT, config.versionsOf)),
     },
-    plugins: [nativeRedirectPlugin({ natives: config.natives, stubs: config.stubs })],
+    plugins: [nativeRedirectPlugin({ natives: config.natives, stubs: config.stubs, asciiWidth: config.asciiWidth })],
     logLevel: "error",
   };
   // The CLI and worker bundles first: the small loaders that run them (the SEA

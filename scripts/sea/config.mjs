@@ -31,6 +31,7 @@ export function loadConfig(root, file = "pkg.config.json") {
     useCodeCache: calyx.useCodeCache !== false,
     natives: calyx.natives,
     stubs: calyx.stubs ?? [],
+    asciiWidth: calyx.asciiWidth ?? [],
     external: calyx.external ?? [],
     versionsOf: calyx.versionsOf ?? [],
   };

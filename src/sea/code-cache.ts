@@ -42,7 +42,7 @@ export function runBundle(key: string, require: NodeJS.Require): unknown {
   if (full !== undefined && atExit !== undefined) {
     const rejected = script.cachedDataRejected === true;
     if (!hadFull || rejected) setTimeout(() => save(script, full, rejected), CACHE_AFTER_MS).unref();
-    if (cachedData === undefined || rejected) process.once("exit", () => save(script, atExit, rejected));
+    if (cachedData === undefined || rejected) process.once("exit", () => { if (!existsSync(full)) save(script, atExit, rejected); });
   }
   const module = { exports: {} as unknown };
   const fn = script.runInThisContext() as BundleFn;
