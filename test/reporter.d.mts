@@ -1,0 +1,2 @@
+import { Transform } from "node:stream";
+export default class CountingReporter extends Transform {}
