@@ -149,7 +149,7 @@ const importCommand: CommandModule<object, ImportArgs> = {
 };
 
 /** The storage commands, for `yargs(...).command(storageCommands)`. */
-export const storageCommands: readonly CommandModule[] = [
+export const storageCommands: CommandModule[] = [
   backupCommand as unknown as CommandModule,
   restoreCommand as unknown as CommandModule,
   exportCommand as unknown as CommandModule,
