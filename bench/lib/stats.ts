@@ -18,6 +18,7 @@ export function spread(values: readonly (number | null | undefined)[]): Spread |
 /** Rounds for display: 3 significant digits, no exponent, thousands separated. */
 export function num(x: number): string {
   if (!Number.isFinite(x)) return "—";
+  if (x === 0) return "0";
   const a = Math.abs(x);
   if (a >= 1000) return Math.round(x).toLocaleString("en-US");
   if (a >= 100) return x.toFixed(0);
@@ -47,7 +48,7 @@ export function ratio(a: readonly number[], b: readonly number[]): Spread | unde
 }
 
 export function fmtRatio(r: Spread | undefined): string {
-  if (r === undefined) return "—";
+  if (r === undefined || !Number.isFinite(r.median) || r.median === 0) return "—";
   const f = (x: number): string => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
   return r.n === 1 || r.min === r.max ? `${f(r.median)}×` : `${f(r.median)}× (${f(r.min)}–${f(r.max)})`;
 }

@@ -68,7 +68,8 @@ async function search(s: Session, t: Target, op: OpSpec, customers: number, star
     const ok = passes(step);
     out.push({ rate, ok, step });
     const p99 = Math.max(...step.classes.map((c) => c.latency.p99));
-    s.log(`    open loop ${num(rate)}/s → ${num(step.achievedRate)}/s, p99 ${num(p99)} ms, server ${pct(step.serverCpu)}, gen ${pct(step.generatorCpu)} ${ok ? "ok" : `[${step.verdict}]`}`);
+    const why = ok ? "ok" : step.verdict !== "ok" ? `[${step.verdict}]` : p99 >= P99_BOUND_MS ? `[p99 ≥ ${P99_BOUND_MS} ms]` : "[under-delivered]";
+    s.log(`    open loop ${num(rate)}/s → ${num(step.achievedRate)}/s, p99 ${num(p99)} ms, server ${pct(step.serverCpu)}, gen ${pct(step.generatorCpu)} ${why}`);
     if (step.verdict === "generator-limited") {
       generatorLimited = true;
       if (ok) lo = Math.max(lo, rate);
@@ -76,6 +77,7 @@ async function search(s: Session, t: Target, op: OpSpec, customers: number, star
     }
     if (ok) lo = Math.max(lo, rate);
     else hi = Math.min(hi, rate);
+    // Up by 30% while passing; once a rate failed, bisect (halve when nothing passed yet).
     rate = hi === Infinity ? Math.round(rate * 1.3) : Math.round((lo + hi) / 2);
     if (hi !== Infinity && (hi - lo) / hi < 0.05) break;
   }
@@ -84,10 +86,10 @@ async function search(s: Session, t: Target, op: OpSpec, customers: number, star
 
 async function run(s: Session): Promise<ScenarioResult<MaxData>> {
   const customers = s.setting("customers", 20_000, 100_000);
-  const closedMs = s.setting("closedMs", 2_000, 10_000);
+  const closedMs = s.setting("closedMs", 1_000, 10_000);
   const openWarmupMs = s.setting("warmupMs", 300, 2_000);
   const openStepMs = s.setting("durationMs", 1_000, 5_000);
-  const searchSteps = s.setting("searchSteps", 1, 6);
+  const searchSteps = s.setting("searchSteps", 2, 6);
   const closedConnections = 64;
   const targets = await s.startTargets(ORDER, { customers });
   const runs: MaxRun[] = [];
@@ -131,10 +133,13 @@ function render(r: ScenarioResult<MaxData>): string[] {
       const last = rs.map((x) => x.search[x.search.length - 1]);
       const open = spread(rs.map((x) => x.sustained));
       const capped = rs.some((x) => x.generatorLimited || (x.search.length > 0 && x.search.every((st) => st.ok)));
+      // Nothing passed: say below which rate it failed rather than "0".
+      const lowestFail = Math.min(...rs.flatMap((x) => x.search.filter((st) => !st.ok).map((st) => st.rate)));
+      const openCell = open !== undefined && open.max === 0 && Number.isFinite(lowestFail) ? `< ${num(lowestFail)}` : `${capped ? "≥ " : ""}${fmt(open)}`;
       rows.push([
         op.name, t, fmt(spread(rs.map((x) => x.closed.rate))), fmt(spread(rs.map((x) => x.closed.p99))),
         pct(spread(rs.map((x) => x.closed.serverCpu))?.median), pct(spread(rs.map((x) => x.closed.generatorCpu))?.median),
-        `${capped ? "≥ " : ""}${fmt(open)}`,
+        openCell,
         last.length > 0 ? pct(spread(last.map((st) => st?.step.serverCpu))?.median) : "—",
       ]);
     }
