@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { apiTypes } from "./api-types.mjs";
 import { common } from "./build.mjs";
 import { checkHostMatches, expandAssets, loadConfig } from "./sea/config.mjs";
 import { injectBlob, prepareBlob } from "./sea/inject.mjs";
@@ -23,6 +24,17 @@ import { collectNatives, packageVersions } from "./sea/natives.mjs";
 import { nativeRedirectPlugin } from "./sea/plugin.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** api-types.mjs reads src/api relative to the working folder. */
+function inRoot(fn) {
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    return fn();
+  } finally {
+    process.chdir(cwd);
+  }
+}
 
 /** Builds the executable; returns what it made. */
 export async function packageExecutable({ configFile = "pkg.config.json", check = true, log = (line) => process.stdout.write(line + "\n") } = {}) {
@@ -50,7 +62,9 @@ export async function packageExecutable({ configFile = "pkg.config.json", check 
   };
   // The CLI and worker bundles first: the small loaders that run them (the SEA
   // main and the worker bootstrap) carry their hashes, which name their code caches.
-  await Promise.all(Object.entries(config.bundles).map(([name, entry]) => build({ ...options, entryPoints: [entry], outfile: join(config.workDir, name) })));
+  // Same defines as scripts/build.mjs gives build/calyx.cjs (`calyx new` writes these declarations).
+  const bundleOptions = { ...options, define: { ...options.define, __CALYX_API_TYPES__: JSON.stringify(JSON.stringify(inRoot(apiTypes))) } };
+  await Promise.all(Object.entries(config.bundles).map(([name, entry]) => build({ ...bundleOptions, entryPoints: [entry], outfile: join(config.workDir, name) })));
   const hashes = Object.fromEntries(Object.keys(config.bundles).map((name) => [name, createHash("sha256").update(readFileSync(join(config.workDir, name))).digest("hex")]));
   const loaderOptions = { ...options, define: { ...options.define, __CALYX_ASSET_HASHES__: JSON.stringify(hashes) } };
   await Promise.all([

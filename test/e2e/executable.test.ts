@@ -4,7 +4,7 @@
 // first when it is missing or older than the sources; CALYX_SKIP_EXE=1 skips.
 import t, { type Test } from "tap";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -209,6 +209,34 @@ function tests(): void {
     t.ok(existsSync(data), "data went to --data");
     const v = await run(p, service, ["--version"]);
     t.match(v.stdout, /^project embedded by calyx build \(sha256 [0-9a-f]{16}\)$/m);
+  });
+
+  t.test("calyx new, calyx test and calyx dev (hot reload) work from the executable alone", async (t) => {
+    const p = place(t);
+    const made = await run(p, p.exe, ["new", "shop"]);
+    t.equal(made.code, 0, made.stderr);
+    const shop = join(p.dir, "shop");
+    t.ok(existsSync(join(shop, "types/calyx/index.d.ts")), "calyx new writes the calyx declarations from the executable");
+    // The project's tests import calyx/testkit and start a runtime: all from the executable.
+    const tested = await run(p, p.exe, ["test", "shop"]);
+    t.equal(tested.code, 0, tested.stdout + tested.stderr);
+    t.match(tested.stdout, /^# fail 0$/m);
+
+    const dev = await start(t, p, p.exe, ["dev", "shop", "--port", "0"]);
+    t.equal((await post(dev.url, "/customers/c1", { name: "Ann", email: "a@x.io" })).status, 200);
+    const view = join(shop, "src/customers-by-name.ts");
+    const before = readFileSync(view, "utf8");
+    const after = before.replace("/customers/by-name/", "/people/by-name/");
+    t.not(after, before, "the scaffold's view has the route this test renames");
+    writeFileSync(view, after);
+    // Poll with a deadline: the watcher reloads on its own schedule.
+    const deadline = Date.now() + START_DEADLINE_MS;
+    let status = 0;
+    while (Date.now() < deadline && (status = (await fetch(`${dev.url}/people/by-name/Ann`)).status) !== 200) await new Promise((r) => setTimeout(r, 50));
+    t.equal(status, 200, "the renamed route answers after the reload");
+    t.same(await body(await fetch(`${dev.url}/people/by-name/Ann`)), [{ name: "Ann", email: "a@x.io" }], "data kept across the reload");
+    dev.proc.kill("SIGTERM");
+    t.equal(await dev.exited, 0);
   });
 
   t.test("calyx build refuses a project that does not compile", async (t) => {
