@@ -144,6 +144,19 @@ export function encodeKey(parts: Key, descending?: readonly boolean[]): Buffer {
 }
 
 /**
+ * Like encodeKey, but returns a view of an internal scratch buffer, valid only
+ * until the next call of any encode function. For keys handed straight to a
+ * lookup (lmdb-js copies them), to spare an allocation on hot read paths.
+ */
+export function encodeKeyTransient(parts: Key, descending?: readonly boolean[]): Buffer {
+  let pos = 0;
+  for (let i = 0; i < parts.length; i++) {
+    pos = writePart(parts[i] as KeyPart, i, pos, descending?.[i] === true, false);
+  }
+  return scratch.subarray(0, pos);
+}
+
+/**
  * Encoding of a tuple prefix: every tuple that extends `parts` (including
  * `parts` itself) encodes into [encodeKeyPrefix(parts), prefixEnd(encodeKeyPrefix(parts))).
  * Identical to encodeKey (components are self-delimiting); named for intent.

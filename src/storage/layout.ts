@@ -2,7 +2,7 @@
 // how each key is built, the format version. README.md documents it for
 // humans; changing anything here that changes bytes on disk needs a new
 // FORMAT_VERSION.
-import { encodeKey, encodeKeyPrefix, prefixEnd } from "./key-codec.js";
+import { encodeKey, encodeKeyPrefix, encodeKeyTransient, prefixEnd } from "./key-codec.js";
 import type { DbName } from "./store.js";
 
 /**
@@ -34,6 +34,11 @@ export function partitionOf(component: string, id: string): number {
 /** state/[component, id] */
 export function stateKey(component: string, id: string): Buffer {
   return encodeKey([component, id]);
+}
+
+/** stateKey as a transient view (see encodeKeyTransient): for immediate lookups only. */
+export function stateKeyTransient(component: string, id: string): Buffer {
+  return encodeKeyTransient([component, id]);
 }
 
 /** entityLog/[component, id, entitySeq] */

@@ -14,7 +14,7 @@ import {
   decodeJournalKey,
   entityLogRange,
   journalKey,
-  stateKey,
+  stateKeyTransient,
 } from "./layout.js";
 import type {
   CommitTxn,
@@ -174,7 +174,7 @@ export class LmdbStore implements Store, FaultInjection {
 
   getState(component: string, id: string): StoredState | undefined {
     if (this.#closed) throw closedError(this.path);
-    return this.#dbs.state.get(stateKey(component, id)) as StoredState | undefined;
+    return this.#dbs.state.get(stateKeyTransient(component, id)) as StoredState | undefined;
   }
 
   journalHead(): number {
@@ -504,25 +504,38 @@ function checkFormatVersion(path: string, dbs: Record<DbName, Db>, readOnly: boo
   );
 }
 
+interface LmdbRange {
+  start?: Buffer;
+  end?: Buffer;
+  limit?: number;
+  reverse?: boolean;
+  exclusiveStart?: boolean;
+  inclusiveEnd?: boolean;
+  transaction?: LmdbTransaction;
+}
+
 function rangeOf(db: Db, options: RangeOptions, transaction?: LmdbTransaction): Iterable<Entry> {
   // Our contract: start inclusive, end exclusive, in key order; `reverse`
   // walks the same range from its end. lmdb-js's reverse ranges go from
   // `start` (high) down to `end` (low), so swap and fix the inclusivity.
+  const o: LmdbRange = {};
   if (options.reverse) {
-    return db.getRange({
-      ...(options.end !== undefined ? { start: options.end, exclusiveStart: true } : {}),
-      ...(options.start !== undefined ? { end: options.start, inclusiveEnd: true } : {}),
-      reverse: true,
-      ...(options.limit !== undefined ? { limit: options.limit } : {}),
-      ...(transaction !== undefined ? { transaction } : {}),
-    } as Parameters<Db["getRange"]>[0]) as Iterable<Entry>;
+    o.reverse = true;
+    if (options.end !== undefined) {
+      o.start = options.end;
+      o.exclusiveStart = true;
+    }
+    if (options.start !== undefined) {
+      o.end = options.start;
+      o.inclusiveEnd = true;
+    }
+  } else {
+    if (options.start !== undefined) o.start = options.start;
+    if (options.end !== undefined) o.end = options.end;
   }
-  return db.getRange({
-    ...(options.start !== undefined ? { start: options.start } : {}),
-    ...(options.end !== undefined ? { end: options.end } : {}),
-    ...(options.limit !== undefined ? { limit: options.limit } : {}),
-    ...(transaction !== undefined ? { transaction } : {}),
-  }) as Iterable<Entry>;
+  if (options.limit !== undefined) o.limit = options.limit;
+  if (transaction !== undefined) o.transaction = transaction;
+  return db.getRange(o as Parameters<Db["getRange"]>[0]) as Iterable<Entry>;
 }
 
 function toEntry(key: Buffer, value: unknown): JournalEntry {
