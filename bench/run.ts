@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Generator } from "./lib/generator.js";
 import { BENCH_DIR, TMP_DIR } from "./lib/paths.js";
+import { canRaisePriority, setBenchNice } from "./lib/proc.js";
 import { Session } from "./lib/session.js";
 import { buildCalyx, TargetUnavailable, type CalyxBuild, type TargetName } from "./lib/targets.js";
 import { runAdHocLoad } from "./lib/adhoc.js";
@@ -31,7 +32,8 @@ options:
   --cpu-prof           write V8 CPU profiles of Calyx (main thread and workers) to bench/results/tmp/prof-*/ and summarise them
   --connections N      open-loop connections (default 128)
   --gen-procs N        load-generator processes (default 1: the machine has few cores)
-  --quiet-wait S       wait up to S seconds before each step for other processes to go quiet (default 5 quick, 60 full; 0 = never)
+  --nice N             run servers, generators and wrk at nice N (default -10 as root, else 0): shields them from other work on a shared machine
+  --quiet-wait S       wait up to S seconds before each step for other processes to go quiet (default 5 quick, 20 full; 0 = never)
   --set name=value     override a scenario setting (e.g. --set customers=1000000 --set rates=1000,4000)
 `;
 
@@ -51,6 +53,7 @@ function parse() {
       connections: { type: "string", default: "128" },
       "gen-procs": { type: "string", default: "1" },
       "quiet-wait": { type: "string" },
+      nice: { type: "string" },
       set: { type: "string", multiple: true, default: [] },
       // ad-hoc load
       url: { type: "string" },
@@ -120,6 +123,7 @@ async function main(): Promise<number> {
     if (i <= 0) throw new Error(`--set expects name=value, got '${kv}'`);
     overrides[kv.slice(0, i)] = kv.slice(i + 1);
   }
+  setBenchNice(Number(values.nice ?? (canRaisePriority() ? -10 : 0)));
   const generator = await Generator.start({ processes: Number(values["gen-procs"]) });
   let failed = 0;
   try {
@@ -136,7 +140,7 @@ async function main(): Promise<number> {
       const session = new Session({
         quick, repeats: Number(values.repeats ?? (quick ? 1 : 3)), targets, workers: values.workers === undefined ? undefined : Number(values.workers),
         durability, cpuProfDir, calyx, calyxUnavailable,
-        quietWaitMs: Number(values["quiet-wait"] ?? (quick ? 5 : 60)) * 1000,
+        quietWaitMs: Number(values["quiet-wait"] ?? (quick ? 5 : 20)) * 1000,
         generatorProcesses: Number(values["gen-procs"]), connections: Number(values.connections), overrides,
       }, generator);
       const f = session.machine.fsync;

@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import { bundlePath, ensureBundles } from "./bundle.js";
 import { decode, merge, summarize, type Histogram, type LatencySummary } from "./histogram.js";
 import type { ClassRaw, GeneratorMessage, Job, LoadRaw } from "./loadgen-protocol.js";
+import { reniceThreads } from "./proc.js";
 
 /** A generator using more than this share of one core may be the bottleneck. */
 const GEN_CPU_BUSY = 0.85;
@@ -136,6 +137,7 @@ export class Generator {
     const g = new Generator();
     for (let i = 0; i < options.processes; i++) g.#procs.push(new GeneratorProcess(bundlePath("loadgen")));
     await Promise.all(g.#procs.map((p) => p.ready));
+    for (const p of g.#procs) reniceThreads(p.pid);
     return g;
   }
 

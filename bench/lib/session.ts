@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Generator } from "./generator.js";
 import { machineInfo, runInfo, type MachineInfo, type RunInfo } from "./machine.js";
 import { RESULTS_DIR } from "./paths.js";
-import { machineBusy, machineCpu, processCpuMs } from "./proc.js";
+import { getBenchNice, machineBusy, machineCpu, processCpuMs } from "./proc.js";
 import { startTarget, TargetUnavailable, type CalyxBuild, type Target, type TargetName, type TargetOptions } from "./targets.js";
 
 export interface SessionOptions {
@@ -174,7 +174,7 @@ export class Session {
   save<D>(scenario: string, settings: Record<string, unknown>, data: D, render: (r: ScenarioResult<D>) => string[]): ScenarioResult<D> {
     const draft: ScenarioResult<D> = {
       scenario, mode: this.options.quick ? "quick" : "full", machine: this.machine, run: this.run,
-      settings: { ...settings, repeats: this.options.repeats, connections: this.options.connections, generatorProcesses: this.options.generatorProcesses, workers: this.options.workers ?? "default", durability: this.options.durability, contendedWaits: this.contendedWaits },
+      settings: { ...settings, repeats: this.options.repeats, nice: getBenchNice(), connections: this.options.connections, generatorProcesses: this.options.generatorProcesses, workers: this.options.workers ?? "default", durability: this.options.durability, contendedWaits: this.contendedWaits },
       unavailable: this.unavailable, data, summary: [],
     };
     const result: ScenarioResult<D> = { ...draft, summary: render(draft) };

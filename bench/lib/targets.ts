@@ -11,7 +11,7 @@ import { bundlePath, ensureBundles } from "./bundle.js";
 import { customerName, nameCount, type DatasetSpec } from "./dataset.js";
 import type { Generator, StepResult } from "./generator.js";
 import { REPO_DIR, TMP_DIR } from "./paths.js";
-import { processRssKb } from "./proc.js";
+import { niced, processRssKb } from "./proc.js";
 
 export type TargetName = "uws-hello" | "fastify-sqlite" | "calyx";
 
@@ -166,7 +166,8 @@ export interface Spawned {
 export async function spawnTarget(name: TargetName, opts: TargetOptions): Promise<Spawned> {
   const launch = await launchFor(name, opts);
   const spawnedAt = performance.now();
-  const child = spawn(launch.command, launch.args, {
+  const cmd = niced(launch.command, launch.args);
+  const child = spawn(cmd.command, cmd.args, {
     cwd: REPO_DIR, stdio: ["ignore", "pipe", "pipe"],
     // The profile needs a clean exit; NODE_OPTIONS from the driver (tsx) must not leak in.
     env: { ...process.env, NODE_OPTIONS: "" },

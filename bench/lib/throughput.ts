@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { nameCount } from "./dataset.js";
 import type { Generator } from "./generator.js";
 import { TMP_DIR } from "./paths.js";
-import { processCpuMs } from "./proc.js";
+import { niced, processCpuMs } from "./proc.js";
 import type { Workload } from "./workload.js";
 
 export interface ThroughputResult {
@@ -106,7 +106,8 @@ function parseDuration(s: string): number {
 function runWrk(args: string[]): Promise<{ out: string; cpuMs: number | null }> {
   return new Promise((resolve, reject) => {
     let pidCpu: number | undefined;
-    const child = execFile("wrk", args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    const cmd = niced("wrk", args);
+    const child = execFile(cmd.command, cmd.args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`wrk failed: ${stderr || error.message}`));
       else resolve({ out: stdout, cpuMs: pidCpu ?? null });
     });
