@@ -9,6 +9,7 @@ import {
   decodeKey,
   encodeKey,
   encodeKeyPrefix,
+  encodeKeyTransient,
   encodeStringPrefix,
   prefixEnd,
   truncateUtf8,
@@ -200,4 +201,8 @@ void t.test("decodeKey rejects malformed input", async (t) => {
   t.throws(() => decodeKey(Buffer.from([0x04, 1, 2])));
   t.throws(() => decodeKey(Buffer.from([0x05, 0x61])));
   t.throws(() => decodeKey(Buffer.from([0x05, 0x61, 0x00, 0x07])));
+});
+
+void t.test("encodeKeyTransient gives the same bytes as encodeKey", async (t) => {
+  check(t, fc.property(tuple, flags, (a, d) => encodeKeyTransient(a, d).equals(encodeKey(a, d))));
 });
