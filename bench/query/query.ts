@@ -4,7 +4,7 @@
 // of each additional index.
 //   node --import tsx bench/query/query.ts [--quick]
 // --quick: 10,000 and 100,000 rows, fewer iterations. Results: stdout and
-// bench/results/query.md.
+// bench/query/results/query.md (query-quick.md with --quick).
 import Database from "better-sqlite3";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -178,8 +178,8 @@ async function main(): Promise<void> {
     wc.forEach((w, i) => lines.push(`| ${w.indexes} | ${f(w.usPerRow, 2)} | ${i === 0 ? "" : f(w.usPerRow - (wc[i - 1] as { usPerRow: number }).usPerRow, 2)} |`));
     const md = `${lines.join("\n")}\n`;
     console.log(md);
-    mkdirSync(new URL("../results/", import.meta.url), { recursive: true });
-    writeFileSync(new URL(`../results/query${quick ? "-quick" : ""}.md`, import.meta.url), md);
+    mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+    writeFileSync(new URL(`./results/query${quick ? "-quick" : ""}.md`, import.meta.url), md);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -79,6 +79,14 @@ export function runSeed(seed: number, opts: SeedOptions = DEFAULT_SEED_OPTIONS):
   }
   stats.queries = accepted.size;
   const view = compileView({ name: "v", table: TABLE, queries: defs });
+  for (const [name, c] of accepted) {
+    // No query with a WHERE clause scans the whole table: every scan is bounded by an equality or a range.
+    const a = (view.queries[name] as CompiledQuery).plan.access;
+    const scans = a.kind === "union" ? a.scans : a.kind === "indexScan" ? [a] : [];
+    if (c.gen.where !== null && (a.kind === "tableScan" || scans.some((s) => s.eq.length === 0 && s.range === null))) {
+      fail(seed, "a query with WHERE scans a whole table or index", { sql: c.sql, plan: (view.queries[name] as CompiledQuery).explain() });
+    }
+  }
 
   const db = new Database(":memory:");
   db.pragma("case_sensitive_like = ON");
