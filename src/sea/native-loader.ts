@@ -6,7 +6,7 @@
 // bundle alike: worker threads run this same code (each thread has its own
 // `loaded` map; the process shares the dlopen'ed library).
 import { createHash } from "node:crypto";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { getAsset } from "node:sea";
 import { writeFileAtomic } from "./atomic-file.js";
@@ -26,18 +26,49 @@ export function loadNative(name: string): unknown {
   const hit = loaded.get(name);
   if (hit !== undefined) return hit;
   const file = ensureNative(name);
-  const module = { exports: {} as unknown };
+  let exports: unknown;
   try {
-    process.dlopen(module, file);
+    exports = dlopen(file);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    const hint = /operation not permitted|failed to map segment/i.test(reason)
-      ? " The cache folder may be on a noexec mount: set CALYX_CACHE_DIR to a folder where libraries may be loaded."
-      : "";
-    throw new SeaError("ERR_NATIVE_LOAD", `cannot load the ${name} native library from ${file}: ${reason}.${hint}`, { cause: error });
+    // A damaged cached copy (same size, other bytes) heals itself; anything else is reported.
+    if (!repair(name, file)) throw loadError(name, file, error);
+    try {
+      exports = dlopen(file);
+    } catch (again) {
+      throw loadError(name, file, again);
+    }
   }
-  loaded.set(name, module.exports);
+  loaded.set(name, exports);
+  return exports;
+}
+
+function dlopen(file: string): unknown {
+  const module = { exports: {} as unknown };
+  process.dlopen(module, file);
   return module.exports;
+}
+
+/** Rewrites `file` from the embedded copy if its content is not what was embedded; true if it did. */
+function repair(name: string, file: string): boolean {
+  const native = NATIVES[name];
+  if (native === undefined) return false;
+  let actual: string;
+  try {
+    actual = createHash("sha256").update(readFileSync(file)).digest("hex");
+  } catch {
+    return false;
+  }
+  if (actual === native.sha256) return false;
+  writeFileAtomic(file, readAsset(native.asset), 0o755);
+  return true;
+}
+
+function loadError(name: string, file: string, error: unknown): SeaError {
+  const reason = error instanceof Error ? error.message : String(error);
+  let hint = "";
+  if (/operation not permitted|failed to map segment/i.test(reason)) hint = " The cache folder may be on a noexec mount: set CALYX_CACHE_DIR to a folder where libraries may be loaded.";
+  else if (/GLIBC_|GLIBCXX_/.test(reason)) hint = " This machine's C library is older than the one the executable was built for: build calyx on a system at least as old as the oldest one it must run on.";
+  return new SeaError("ERR_NATIVE_LOAD", `cannot load the ${name} native library from ${file}: ${reason}.${hint}`, { cause: error });
 }
 
 /** Makes sure native `name` is in the cache folder; returns its path. */

@@ -182,6 +182,19 @@ function tests(): void {
     t.same(files.filter((f) => f.endsWith(".tmp")), [], "no temp files left");
   });
 
+  t.test("a damaged native in the cache is rewritten from the executable", async (t) => {
+    const p = place(t);
+    t.equal((await run(p, p.exe, ["--version"])).code, 0);
+    const uws = cacheFiles(p).find((f) => f.includes("/uws-"));
+    if (uws === undefined) throw new Error("no uws native in the cache");
+    const good = readFileSync(join(p.dir, uws));
+    writeFileSync(join(p.dir, uws), Buffer.alloc(good.length)); // same size: only the content tells
+    const v = await run(p, p.exe, ["--version"]);
+    t.equal(v.code, 0, v.stderr);
+    t.match(v.stdout, /^uWebSockets\.js \S+ \(native\)$/m);
+    t.ok(readFileSync(join(p.dir, uws)).equals(good), "the cached copy is whole again");
+  });
+
   t.test("a cache folder that cannot be written: one clear line, exit 1", async (t) => {
     const p = place(t);
     const blocker = join(p.dir, "not-a-folder");
