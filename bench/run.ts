@@ -4,11 +4,11 @@
 // writes bench/results/<scenario>.json; `npm run bench:report` (bench/report.ts)
 // turns those into bench/RESULTS.md. See bench/README.md.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { Generator } from "./lib/generator.js";
-import { BENCH_DIR, TMP_DIR } from "./lib/paths.js";
+import { BENCH_DIR, REPO_DIR, TMP_DIR } from "./lib/paths.js";
 import { canRaisePriority, setBenchNice } from "./lib/proc.js";
 import { Session } from "./lib/session.js";
 import { buildCalyx, TargetUnavailable, type CalyxBuild, type TargetName } from "./lib/targets.js";
@@ -20,7 +20,9 @@ const HELP = `usage: npm run bench -- <scenario…|all> [--quick] [options]
 scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(18)} ${s.description}`).join("\n")}
   load               ad-hoc open-loop load against a running server (--url, --rate, --duration, --mix)
-  all                every scenario above, then the micro-benchmarks under bench/<name>/ (run.ts or index.ts)
+  bench/storage, bench/query, bench/startup, or a file (bench/storage/commit.ts):
+                     the micro-benchmarks there (every file with a --quick mode), run as they are
+  all                every scenario above, then those micro-benchmarks
 
 options:
   --quick              short run (each scenario ≤ 1 minute), fewer customers; for CI and smoke tests
@@ -67,17 +69,26 @@ function parse() {
   return { values, positionals };
 }
 
-/** Micro-benchmarks owned by other parts of the project: bench/<dir>/run.ts or index.ts. */
-function externalBenchmark(name: string): string | undefined {
-  for (const f of ["run.ts", "index.ts"]) {
-    const p = join(BENCH_DIR, name, f);
-    if (existsSync(p)) return p;
+/** Folders of micro-benchmarks owned by other parts of the project. */
+const EXTERNAL_DIRS = ["storage", "query", "startup"] as const;
+
+/**
+ * The micro-benchmark files of bench/<name>/ (or bench/<name>.ts … as a path):
+ * every *.ts whose header documents a `[--quick]` mode, so that soak scripts
+ * (fuzzers) without one are not run by `all`.
+ */
+function externalBenchmarks(name: string): string[] {
+  const dir = name.startsWith("bench/") ? join(REPO_DIR, name) : join(BENCH_DIR, name);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    const file = join(REPO_DIR, name);
+    return name.endsWith(".ts") && existsSync(file) ? [file] : [];
   }
-  return undefined;
+  return readdirSync(dir).filter((f) => f.endsWith(".ts")).sort().map((f) => join(dir, f))
+    .filter((f) => readFileSync(f, "utf8").slice(0, 1_500).includes("[--quick]"));
 }
 
 function externalNames(): string[] {
-  return ["storage", "query", "startup"].filter((n) => externalBenchmark(n) !== undefined && !SCENARIOS.some((s) => s.name === n));
+  return EXTERNAL_DIRS.map((n) => `bench/${n}`).filter((n) => externalBenchmarks(n).length > 0);
 }
 
 async function main(): Promise<number> {
@@ -91,7 +102,7 @@ async function main(): Promise<number> {
 
   const names = positionals.includes("all") ? [...SCENARIOS.map((s) => s.name), ...externalNames()] : positionals;
   for (const n of names) {
-    if (!SCENARIOS.some((s) => s.name === n) && externalBenchmark(n) === undefined) {
+    if (!SCENARIOS.some((s) => s.name === n) && externalBenchmarks(n).length === 0) {
       process.stderr.write(`bench: unknown scenario '${n}'\n\n${HELP}`);
       return 2;
     }
@@ -130,10 +141,14 @@ async function main(): Promise<number> {
     for (const name of names) {
       const scenario = SCENARIOS.find((s) => s.name === name);
       if (scenario === undefined) {
-        const file = externalBenchmark(name) as string;
-        process.stdout.write(`\n== ${name} (${file}) ==\n`);
-        const r = spawnSync(process.execPath, ["--import", "tsx", file, ...(quick ? ["--quick"] : [])], { stdio: "inherit" });
-        if (r.status !== 0) failed++;
+        for (const file of externalBenchmarks(name)) {
+          process.stdout.write(`\n== ${relative(REPO_DIR, file)}${quick ? " --quick" : ""} ==\n`);
+          const r = spawnSync(process.execPath, ["--import", "tsx", file, ...(quick ? ["--quick"] : [])], { stdio: "inherit", cwd: REPO_DIR });
+          if (r.status !== 0) {
+            failed++;
+            process.stderr.write(`bench: ${relative(REPO_DIR, file)} exited with ${r.status ?? r.signal}\n`);
+          }
+        }
         continue;
       }
       process.stdout.write(`\n== ${scenario.name}${quick ? " (quick)" : ""} ==\n`);
