@@ -20,7 +20,7 @@ import { apiTypes } from "./api-types.mjs";
 import { common } from "./build.mjs";
 import { checkHostMatches, expandAssets, loadConfig } from "./sea/config.mjs";
 import { injectBlob, prepareBlob } from "./sea/inject.mjs";
-import { collectNatives, packageVersions } from "./sea/natives.mjs";
+import { collectNatives, glibcNeeded, packageVersions } from "./sea/natives.mjs";
 import { nativeRedirectPlugin } from "./sea/plugin.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -91,8 +91,12 @@ export async function packageExecutable({ configFile = "pkg.config.json", check 
     }
     if (!/^calyx /.test(version) || /not loadable/.test(version)) throw new Error(`the new executable does not work:\n${version}`);
   }
+  // What the target machine needs: the newest glibc any part asks for.
+  const needs = [["node", glibcNeeded(readFileSync(process.execPath))], ...Object.entries(natives).map(([n, x]) => [n, x.glibc])].filter(([, v]) => v !== undefined);
+  const newest = needs.reduce((a, b) => (Number(b[1].split(".")[1]) > Number(a[1].split(".")[1]) ? b : a), ["none", "2.0"]);
   const result = {
     output: config.output,
+    glibc: newest[1],
     bytes: statSync(config.output).size,
     seconds: (performance.now() - started) / 1000,
     stripped,
@@ -100,7 +104,8 @@ export async function packageExecutable({ configFile = "pkg.config.json", check 
     version,
   };
   log(`calyx: built ${relative(process.cwd(), result.output) || result.output} (${(result.bytes / 1e6).toFixed(1)} MB${stripped ? "" : ", not stripped: no `strip` on PATH"}) in ${result.seconds.toFixed(1)} s`);
-  for (const [name, n] of Object.entries(natives)) log(`  native ${name}: ${n.source} (${(n.bytes / 1e6).toFixed(1)} MB, sha256 ${n.sha256.slice(0, 16)}…)`);
+  for (const [name, n] of Object.entries(natives)) log(`  native ${name}: ${n.source} (${(n.bytes / 1e6).toFixed(1)} MB, sha256 ${n.sha256.slice(0, 16)}…, glibc ≥ ${n.glibc ?? "?"})`);
+  log(`  runs on ${config.target.platform}-${config.target.arch} with glibc ≥ ${newest[1]} (needed by ${newest[0]})`);
   if (version) log(version.split("\n").map((l) => `  ${l}`).join("\n"));
   return result;
 }

@@ -30,6 +30,7 @@ export function collectNatives(root, workDir, natives) {
       sha256: createHash("sha256").update(data).digest("hex"),
       bytes: data.length,
       source: relative(root, source),
+      glibc: glibcNeeded(data),
     };
   }
   return out;
@@ -46,3 +47,13 @@ export function packageVersions(root, names) {
   return Object.fromEntries(names.map((n) => [n, JSON.parse(readFileSync(join(packageDir(root, n), "package.json"), "utf8")).version]));
 }
 
+
+/** The newest GLIBC_2.x symbol version an ELF file asks for ("2.34"), or undefined (musl, not ELF). */
+export function glibcNeeded(data) {
+  let best;
+  for (const m of data.toString("latin1").matchAll(/GLIBC_2\.(\d+)/g)) {
+    const minor = Number(m[1]);
+    if (best === undefined || minor > best) best = minor;
+  }
+  return best === undefined ? undefined : `2.${best}`;
+}
