@@ -157,13 +157,14 @@ export class Committer {
     this.#committing = true;
     const started = performance.now();
     const firstGlobalSeq = this.#nextGlobalSeq;
+    let batch: Pending[] | undefined;
     let outcomes: Outcome[] = [];
     // The callback runs when lmdb-js's write thread holds the transaction, so
     // it takes everything queued by then: writes keep joining until the last
     // moment, and the next batch accumulates while this one fsyncs.
     this.#store
       .write((txn) => {
-        const batch = this.#take();
+        batch = this.#take();
         this.#inFlight = batch.length;
         outcomes = this.#apply(txn, batch);
       })
@@ -171,7 +172,17 @@ export class Committer {
         () => this.#settle(outcomes, undefined),
         (error: unknown) => {
           this.#nextGlobalSeq = firstGlobalSeq; // nothing of the batch was written
-          this.#settle(outcomes, toBatchError(error));
+          const batchError = toBatchError(error);
+          if (batch === undefined) {
+            // The transaction never ran (the store is closed): nothing queued can commit.
+            this.#failQueued(batchError);
+          } else if (outcomes.length !== batch.length) {
+            // #apply itself threw (a bug): fail the whole batch rather than hang it.
+            outcomes = batch.map((pending) => fail(pending, batchError));
+            this.#settle(outcomes, batchError);
+          } else {
+            this.#settle(outcomes, batchError);
+          }
         },
       )
       .finally(() => {
@@ -186,6 +197,13 @@ export class Committer {
         }
       })
       .catch((error: unknown) => this.#logError("committer bookkeeping failed", { error }));
+  }
+
+  #failQueued(error: StorageError): void {
+    const queued = this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
+    for (const p of queued) p.reject(error);
   }
 
   #take(): Pending[] {
@@ -216,16 +234,17 @@ export class Committer {
     const w = pending.write;
     let key: Buffer;
     let stored: StoredState | undefined;
+    let changes: boolean;
     try {
       key = stateKey(w.component, w.id);
       stored = txn.get("state", key) as StoredState | undefined;
+      changes = w.state !== undefined || w.events.length > 0;
     } catch (error) {
-      return fail(pending, error);
+      return fail(pending, error instanceof StorageError ? error : invalidWrite(w, error));
     }
     const seq = stored?.seq ?? 0;
     if (seq !== w.baseSeq) return fail(pending, this.#conflict(w, seq));
 
-    const changes = w.state !== undefined || w.events.length > 0;
     const newSeq = changes ? seq + 1 : seq;
     let g = this.#nextGlobalSeq;
     let hookResult: unknown;

@@ -260,6 +260,38 @@ void t.test("a new committer continues the journal of a reopened store", async (
   await s2.close();
 });
 
+void t.test("a store closed under the committer fails queued writes instead of hanging", async (t) => {
+  const store = new MemoryStore();
+  const c = new Committer(store);
+  c.start();
+  await store.close();
+  await t.rejects(c.submit(kv("x", 0, 1)), { code: "ERR_STORE_CLOSED" });
+  await t.rejects(c.submit(kv("y", 0, 1)), { code: "ERR_STORE_CLOSED" });
+  await c.stop();
+});
+
+void t.test("an unexpected failure inside the batch fails the batch, never hangs it", async (t) => {
+  const inner = new MemoryStore();
+  const broken = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === "write") {
+        return (fn: Parameters<Store["write"]>[0]) =>
+          target.write((txn) => fn(new Proxy(txn, { get: (tt, p, r) => (p === "savepoint" ? () => { throw new Error("bug"); } : Reflect.get(tt, p, r) as unknown) })));
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const c = new Committer(broken);
+  c.start();
+  const settled = await Promise.allSettled([c.submit(kv("a", 0, 1)), c.submit(kv("b", 0, 1))]);
+  for (const s of settled) t.match(s, { status: "rejected", reason: { code: "ERR_COMMIT_FAILED", message: /bug/ } });
+  t.equal(inner.journalHead(), 0, "nothing written");
+  t.match(await c.submit({ component: "c", id: "x", baseSeq: 0, events: null } as unknown as EntityWrite).catch((e: unknown) => e), { code: "ERR_WRITE_INVALID" }, "a malformed write fails alone");
+  await c.stop();
+  await inner.close();
+});
+
 void t.test("programmer errors are loud", async (t) => {
   const store = new MemoryStore({ durability: "none" });
   t.throws(() => new Committer(store, { durability: "full" }), /durability 'full' differs from the store's 'none'/);
