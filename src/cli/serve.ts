@@ -10,6 +10,8 @@ import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
 import type { Durability } from "../storage/store.js";
 import { UwsServer } from "../http/uws-server.js";
 import type { Service } from "../http/service.js";
+import { attachLive } from "../http/ws-setup.js";
+import { VERSION } from "./version.js";
 
 export interface ServeOptions {
   readonly dir: string;
@@ -82,7 +84,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     throw error;
   }
   const service: Service = runtime;
-  const server = new UwsServer(service, { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log });
+  // Live queries and /_calyx/ws hang off the runtime: they survive hot reloads with it.
+  const live = attachLive(runtime, { log, messageBytesMax: options.bodyLimit, serverName: `calyx/${VERSION}` });
+  const server = new UwsServer(service, { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log, extend: live.extend });
   try {
     await server.start();
   } catch (error) {
@@ -127,6 +131,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     force.unref();
     void (async () => {
       await watcher?.stop();
+      live.close();
       await server.stop();
       await runtime.stop();
       log("info", "stopped");

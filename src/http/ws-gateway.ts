@@ -1,0 +1,308 @@
+// The WebSocket endpoint /_calyx/ws (docs/protocol.md): commands, one-shot
+// queries and live subscriptions over one socket, JSON text frames.
+//
+// Backpressure: every socket has a bounded send buffer. Before each send the
+// gateway checks what uWS still holds for the socket; past
+// sendBufferBytesMax the socket is closed with 4008 (CLOSE_CODES.SLOW_CONSUMER)
+// and a reason. Nothing is ever dropped while the socket stays open, so a
+// client that sees its socket close can resume from the last seq it got.
+// (uWS's own maxBackpressure, which skips messages silently, is set far above
+// the limit so that it never triggers.)
+import type * as UWS from "uWebSockets.js";
+import { CLOSE_CODES, PROTOCOL_VERSION, WS_PATH, type ClientMessage, type ServerMessage } from "../client/protocol.js";
+import type { LiveQueries, LiveSubscriber, LiveSubscription } from "../live/live-queries.js";
+import type { Change, Snapshot } from "../live/pipeline.js";
+import type { CallRequest } from "./service.js";
+import { toWireError } from "./ws-errors.js";
+import { type BadMessageError, parseClientMessage } from "./ws-protocol.js";
+
+export interface WsGatewayOptions {
+  /** Bytes uWS may hold for one socket before it is cut off as a slow consumer. */
+  readonly sendBufferBytesMax: number;
+  /** Live subscriptions one socket may hold. */
+  readonly subscriptionsMax: number;
+  /** Largest message a client may send (uWS closes the socket on a larger one). */
+  readonly messageBytesMax: number;
+  /** Seconds without traffic before uWS closes a socket; uWS pings before that. */
+  readonly idleTimeoutSeconds: number;
+  /** Shown in `welcome`. */
+  readonly serverName: string;
+  readonly log: (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export const WS_DEFAULTS = {
+  sendBufferBytesMax: 4 * 1024 * 1024,
+  subscriptionsMax: 10_000,
+  messageBytesMax: 1024 * 1024,
+  idleTimeoutSeconds: 120,
+};
+
+/** What the gateway calls commands on (the Runtime). */
+export interface CommandService {
+  command(component: string, command: string, id: string, body: unknown, request: CallRequest): Promise<unknown>;
+}
+
+/** uWS never drops a message below this (we cut off far earlier). */
+const UWS_BACKPRESSURE_BYTES = 1024 * 1024 * 1024;
+
+const NO_REQUEST: CallRequest = Object.freeze({ params: {}, query: {}, headers: {} });
+
+interface Conn {
+  ws: UWS.WebSocket<Conn> | undefined;
+  readonly subs: Map<string, LiveSubscription>;
+  /** Change messages of the commit being processed, sent corked at flush. */
+  out: string[];
+  closed: boolean;
+}
+
+export interface WsStats {
+  connections: number;
+  slowConsumersCut: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+export class WsGateway {
+  readonly #commands: CommandService;
+  readonly #live: LiveQueries;
+  readonly #options: WsGatewayOptions;
+  readonly #conns = new Set<Conn>();
+  readonly #pending = new Set<Conn>();
+  readonly #stats: WsStats = { connections: 0, slowConsumersCut: 0, messagesIn: 0, messagesOut: 0 };
+
+  constructor(commands: CommandService, live: LiveQueries, options: WsGatewayOptions) {
+    this.#commands = commands;
+    this.#live = live;
+    this.#options = options;
+    live.onFlush(() => this.#flush());
+  }
+
+  /** Registers /_calyx/ws on the app (call from UwsServer's `extend`). */
+  register(app: UWS.TemplatedApp): void {
+    app.ws<Conn>(WS_PATH, {
+      maxPayloadLength: this.#options.messageBytesMax,
+      maxBackpressure: UWS_BACKPRESSURE_BYTES,
+      closeOnBackpressureLimit: 0,
+      idleTimeout: this.#options.idleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        const conn: Conn = { ws: undefined, subs: new Map(), out: [], closed: false };
+        res.upgrade(conn, req.getHeader("sec-websocket-key"), req.getHeader("sec-websocket-protocol"), req.getHeader("sec-websocket-extensions"), context);
+      },
+      open: (ws) => {
+        const conn = ws.getUserData();
+        conn.ws = ws;
+        this.#conns.add(conn);
+        this.#stats.connections = this.#conns.size;
+        const o = this.#options;
+        this.#send(conn, { type: "welcome", protocol: PROTOCOL_VERSION, server: o.serverName, limits: { sendBufferBytesMax: o.sendBufferBytesMax, subscriptionsMax: o.subscriptionsMax, messageBytesMax: o.messageBytesMax } });
+      },
+      message: (ws, data) => {
+        this.#stats.messagesIn++;
+        // The buffer is only valid during this callback: decode it now.
+        this.#message(ws.getUserData(), Buffer.from(data).toString("utf8"));
+      },
+      close: (ws) => this.#closed(ws.getUserData()),
+    });
+  }
+
+  /** Closes every socket with 1001 (the server is stopping); clients reconnect and resume. */
+  close(): void {
+    for (const conn of [...this.#conns]) this.#end(conn, CLOSE_CODES.GOING_AWAY, "the server is stopping");
+  }
+
+  stats(): WsStats {
+    return { ...this.#stats };
+  }
+
+  #message(conn: Conn, text: string): void {
+    let m: ClientMessage;
+    try {
+      m = parseClientMessage(text);
+    } catch (error) {
+      const e = error as BadMessageError;
+      this.#send(conn, { type: "error", ...(e.id !== undefined ? { id: e.id } : {}), code: "ERR_BAD_MESSAGE", message: e.message, status: 400 });
+      return;
+    }
+    switch (m.type) {
+      case "call":
+        this.#call(conn, m);
+        return;
+      case "query":
+        try {
+          const r = this.#live.query(m.view, m.query, m.params ?? {});
+          this.#send(conn, { type: "result", id: m.id, shape: r.shape, rows: r.rows as Record<string, unknown>[] });
+        } catch (error) {
+          this.#sendError(conn, error, { id: m.id });
+        }
+        return;
+      case "subscribe":
+        this.#subscribe(conn, m);
+        return;
+      case "unsubscribe": {
+        const handle = conn.subs.get(m.sub);
+        if (handle === undefined) {
+          this.#send(conn, { type: "error", sub: m.sub, code: "ERR_UNKNOWN_SUB", message: `no subscription '${m.sub}' on this socket`, status: 404 });
+          return;
+        }
+        handle.close();
+        conn.subs.delete(m.sub);
+        this.#send(conn, { type: "unsubscribed", sub: m.sub });
+        return;
+      }
+      case "ping":
+        this.#send(conn, m.id === undefined ? { type: "pong" } : { type: "pong", id: m.id });
+        return;
+    }
+  }
+
+  #call(conn: Conn, m: Extract<ClientMessage, { type: "call" }>): void {
+    this.#commands.command(m.component, m.command, m.key, m.body, NO_REQUEST).then(
+      (value) => this.#send(conn, { type: "reply", id: m.id, value: value === undefined ? null : value }),
+      (error: unknown) => this.#sendError(conn, error, { id: m.id }),
+    );
+  }
+
+  #subscribe(conn: Conn, m: Extract<ClientMessage, { type: "subscribe" }>): void {
+    if (conn.subs.has(m.sub)) {
+      this.#send(conn, { type: "error", sub: m.sub, code: "ERR_SUB_EXISTS", message: `subscription '${m.sub}' already exists on this socket; unsubscribe first or use another name`, status: 409 });
+      return;
+    }
+    if (conn.subs.size >= this.#options.subscriptionsMax) {
+      this.#send(conn, { type: "error", sub: m.sub, code: "ERR_TOO_MANY_SUBS", message: `a socket may hold ${this.#options.subscriptionsMax} subscriptions; open another socket or unsubscribe some`, status: 429 });
+      return;
+    }
+    const subscriber = new SocketSubscriber(this, conn, m.sub);
+    let handle: LiveSubscription;
+    try {
+      handle = this.#live.subscribe({ view: m.view, query: m.query, params: m.params ?? {}, resume: m.resume }, subscriber);
+    } catch (error) {
+      this.#sendError(conn, error, { sub: m.sub });
+      return;
+    }
+    conn.subs.set(m.sub, handle);
+    const start = handle.start;
+    if (start.kind === "resumed") {
+      this.#send(conn, { type: "resumed", sub: m.sub, stream: start.stream, seq: start.seq });
+      for (const c of start.changes) this.#write(conn, subscriber.changeText(c));
+    } else {
+      if (start.resetReason !== null) this.#send(conn, { type: "reset", sub: m.sub, reason: start.resetReason });
+      this.#write(conn, snapshotText(m.sub, start.snapshot));
+    }
+  }
+
+  /** @internal From SocketSubscriber: a change to queue until the commit's flush. */
+  queue(conn: Conn, text: string): void {
+    if (conn.closed) return;
+    conn.out.push(text);
+    this.#pending.add(conn);
+  }
+
+  /** @internal From SocketSubscriber: the subscription was reset or ended by the server. */
+  reset(conn: Conn, sub: string, reason: string, snapshot: Snapshot): void {
+    this.queue(conn, JSON.stringify({ type: "reset", sub, reason } satisfies ServerMessage));
+    this.queue(conn, snapshotText(sub, snapshot));
+  }
+
+  /** @internal */
+  ended(conn: Conn, sub: string, error: unknown): void {
+    conn.subs.delete(sub);
+    const w = toWireError(error, this.#options.log);
+    this.queue(conn, JSON.stringify({ type: "error", sub, code: w.code, message: w.message, status: w.status, ...(w.errorId !== undefined ? { errorId: w.errorId } : {}) } satisfies ServerMessage));
+  }
+
+  #flush(): void {
+    for (const conn of this.#pending) {
+      const out = conn.out;
+      conn.out = [];
+      if (conn.closed || conn.ws === undefined) continue;
+      const ws = conn.ws;
+      ws.cork(() => {
+        for (const text of out) if (!this.#write(conn, text)) break;
+      });
+    }
+    this.#pending.clear();
+  }
+
+  #send(conn: Conn, m: ServerMessage): void {
+    this.#write(conn, JSON.stringify(m));
+  }
+
+  #sendError(conn: Conn, error: unknown, about: { id?: string | number; sub?: string }): void {
+    const w = toWireError(error, this.#options.log);
+    this.#send(conn, { type: "error", ...about, code: w.code, message: w.message, status: w.status, ...(w.errorId !== undefined ? { errorId: w.errorId } : {}) });
+  }
+
+  /** Sends, or cuts the socket off when its buffer is over the limit. False when the socket is gone. */
+  #write(conn: Conn, text: string): boolean {
+    const ws = conn.ws;
+    if (conn.closed || ws === undefined) return false;
+    const buffered = ws.getBufferedAmount();
+    if (buffered > this.#options.sendBufferBytesMax) {
+      this.#stats.slowConsumersCut++;
+      this.#options.log("warn", "closing a slow WebSocket client", { bufferedBytes: buffered, limitBytes: this.#options.sendBufferBytesMax });
+      this.#end(conn, CLOSE_CODES.SLOW_CONSUMER, `slow consumer: more than ${this.#options.sendBufferBytesMax} bytes unsent; reconnect and resume`);
+      return false;
+    }
+    // 2 = dropped: cannot happen below UWS_BACKPRESSURE_BYTES, but never drop silently.
+    if (ws.send(text, false, false) === 2) {
+      this.#end(conn, CLOSE_CODES.SLOW_CONSUMER, "slow consumer: a message could not be buffered; reconnect and resume");
+      return false;
+    }
+    this.#stats.messagesOut++;
+    return true;
+  }
+
+  #end(conn: Conn, code: number, reason: string): void {
+    if (conn.closed || conn.ws === undefined) return;
+    // end() runs the close handler at once (#closed): the subscriptions go with it.
+    conn.ws.end(code, reason);
+    this.#closed(conn);
+  }
+
+  #closed(conn: Conn): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    conn.out = [];
+    for (const handle of conn.subs.values()) handle.close();
+    conn.subs.clear();
+    this.#conns.delete(conn);
+    this.#stats.connections = this.#conns.size;
+  }
+}
+
+/** One subscription on one socket. Small on purpose: there may be 10,000s. */
+class SocketSubscriber implements LiveSubscriber {
+  readonly #gateway: WsGateway;
+  readonly #conn: Conn;
+  readonly #sub: string;
+  /** `{"type":"change","sub":"…","seq":` — the part of every change message that does not vary. */
+  readonly #prefix: string;
+
+  constructor(gateway: WsGateway, conn: Conn, sub: string) {
+    this.#gateway = gateway;
+    this.#conn = conn;
+    this.#sub = sub;
+    this.#prefix = `{"type":"change","sub":${JSON.stringify(sub)},"seq":`;
+  }
+
+  changeText(c: Change): string {
+    return `${this.#prefix}${c.seq},"ops":${c.json}}`;
+  }
+
+  change(c: Change): void {
+    this.#gateway.queue(this.#conn, this.changeText(c));
+  }
+
+  reset(reason: string, snapshot: Snapshot): void {
+    this.#gateway.reset(this.#conn, this.#sub, reason, snapshot);
+  }
+
+  end(error: Error & { code: string }): void {
+    this.#gateway.ended(this.#conn, this.#sub, error);
+  }
+}
+
+function snapshotText(sub: string, s: Snapshot): string {
+  return JSON.stringify({ type: "snapshot", sub, stream: s.stream, seq: s.seq, rows: s.rows as { key: string; row: Record<string, unknown> }[] } satisfies ServerMessage);
+}
