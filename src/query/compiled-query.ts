@@ -12,6 +12,7 @@ import { decodePageToken, encodePageToken, queryFingerprint } from "./exec/page-
 import { readPath } from "./values/value.js";
 import { checkLikePattern } from "./values/like.js";
 import { countRows, run } from "./exec/run.js";
+import { evaluate } from "./exec/evaluate.js";
 import type { RowItem } from "./exec/row-source.js";
 import { coerceParams } from "./coerce-params.js";
 import { explainPlan } from "./plan/explain.js";
@@ -159,6 +160,7 @@ export function makeCompiledQuery(q: QueryParts): CompiledQuery {
     maxRows: q.maxRows,
     plan,
     explain,
+    matches: (row: Row, params: Readonly<Record<string, unknown>>) => plan.filter === null || evaluate(plan.filter, row, params) === true,
     coerceParams: (raw: Readonly<Record<string, string>>) => coerceParams({ params: q.params }, raw),
     execute: (txn: ReadTxn, params: Readonly<Record<string, unknown>>) => execute(txn, params),
     open,

@@ -74,6 +74,8 @@ export interface CompiledQuery {
   explain(): string;
   /** Results in the query's shape (rows for list/single; one object for page and count). Lazy. */
   execute(txn: ReadTxn, params: Readonly<Record<string, unknown>>): Iterable<Row>;
+  /** Whether a row satisfies the WHERE clause for these params (for live queries; params are not re-validated). */
+  matches(row: Row, params: Readonly<Record<string, unknown>>): boolean;
   /** Rows (the items of a page) as a stream, plus paging facts after it ends. */
   open(txn: ReadTxn, params: Readonly<Record<string, unknown>>): QueryCursor;
 }
