@@ -1,5 +1,6 @@
 // Discovery: every component exported by a module under src/ is registered.
 // Validation here names the file of each problem, so the user can fix it.
+import { createHash } from "node:crypto";
 import { COMPONENT } from "../api/components.js";
 import type { EndpointManifest, EntityManifest, Manifest, ProjectProblem, ViewManifest } from "./messages.js";
 import { displayPath } from "./project-files.js";
@@ -131,7 +132,9 @@ export function discover(projectDir: string, modules: readonly { file: string; e
       qs.push({ name, sql: String(q["sql"] ?? ""), http, maxRows });
     }
     views.push(c);
-    viewManifests.push({ name: c.name, table: String(c.definition["table"] ?? c.name), file: c.file, from: fromName, queries: qs });
+    const updater = c.definition["updater"];
+    const updaterHash = typeof updater === "function" ? createHash("sha256").update(updater.toString()).digest("hex").slice(0, 16) : "";
+    viewManifests.push({ name: c.name, table: String(c.definition["table"] ?? c.name), file: c.file, from: fromName, queries: qs, updaterHash });
   }
   const endpoints = new Map<string, LoadedComponent>();
   const endpointManifests: EndpointManifest[] = [];

@@ -59,6 +59,14 @@ export class EntityRunner {
     }
   }
 
+  /** A view's rows for stored states (view rebuild); null where the state has no row. Throws what an updater throws. */
+  computeRows(table: string, states: readonly unknown[]): (ViewRowChange["row"])[] {
+    let feed: ViewFeed | undefined;
+    for (const list of this.#feeds.values()) feed ??= list.find((f) => f.table === table);
+    if (!feed) throw new Error(`no view table '${table}'`);
+    return states.map((state) => toRow(feed, state));
+  }
+
   /** Takes over another runner's cached states (hot reload: the data is the same, only the code changed). */
   adoptCache(other: EntityRunner): void {
     for (const [key, entry] of other.#cache) this.#cache.set(key, entry);
@@ -118,13 +126,7 @@ export class EntityRunner {
   #rows(component: string, id: string, state: unknown): readonly ViewRowChange[] {
     const feeds = this.#feeds.get(component);
     if (!feeds) return NO_ROWS;
-    return feeds.map((f) => {
-      const row = state === null || state === undefined ? null : f.updater ? f.updater(state) : state;
-      if (row !== null && row !== undefined && (typeof row !== "object" || Array.isArray(row))) {
-        throw new TypeError(`view '${f.table}': a row must be an object (or null for no row), got ${describe(row)}`);
-      }
-      return { table: f.table, pk: id, row: (row ?? null) as Record<string, unknown> | null };
-    });
+    return feeds.map((f) => ({ table: f.table, pk: id, row: toRow(f, state) }));
   }
 
   #load(entity: LoadedComponent, id: string): Cached {
@@ -156,6 +158,15 @@ export class EntityRunner {
       if (!oldest.done) this.#cache.delete(oldest.value);
     }
   }
+}
+
+/** The row a view keeps for an entity's state: the updater's result, or the state itself. */
+function toRow(feed: ViewFeed, state: unknown): ViewRowChange["row"] {
+  const row = state === null || state === undefined ? null : feed.updater ? feed.updater(state) : state;
+  if (row !== null && row !== undefined && (typeof row !== "object" || Array.isArray(row))) {
+    throw new TypeError(`view '${feed.table}': a row must be an object (or null for no row), got ${describe(row)}`);
+  }
+  return (row ?? null) as ViewRowChange["row"];
 }
 
 const NO_ROWS: readonly ViewRowChange[] = Object.freeze([]);

@@ -15,6 +15,8 @@ export type HostErrorCode =
   | "ERR_UNKNOWN_COMMAND"
   /** The request body is not what the command or route accepts. */
   | "ERR_BAD_REQUEST"
+  /** The view is being (re)built from stored state; retry after `retryAfterMs`. */
+  | "ERR_VIEW_BUILDING"
   /** The runtime is shutting down. */
   | "ERR_STOPPING";
 

@@ -62,6 +62,8 @@ export interface ViewManifest {
   /** Name of the entity feeding the view. */
   readonly from: string;
   readonly queries: readonly { readonly name: string; readonly sql: string; readonly http: string | undefined; readonly maxRows: number | undefined }[];
+  /** Fingerprint of the updater's source ("" without one): a changed updater means the rows must be rebuilt. */
+  readonly updaterHash: string;
 }
 
 /** A problem in the user's project, located in a file. */
@@ -100,6 +102,8 @@ export type ToWorker =
   /** The answer to a worker's `call` or `query`. */
   | { readonly t: "callResult"; readonly callId: number; readonly ok: true; readonly value: unknown }
   | { readonly t: "callResult"; readonly callId: number; readonly ok: false; readonly error: WireError }
+  /** View rebuild: compute `table`'s rows for stored states (answered by a `result` whose value is (row | null)[]). */
+  | { readonly t: "rows"; readonly reqId: number; readonly table: string; readonly states: readonly unknown[] }
   /** The commit of a write computed on this entity's cached state failed: forget the cache. */
   | { readonly t: "invalidate"; readonly component: string; readonly id: string }
   | { readonly t: "stop" };

@@ -9,7 +9,8 @@ import type { CommitHook, Durability, EntityWrite, ReadTxn } from "../storage/st
 import type { RowDelta } from "../query/types.js";
 import { HostError, ProjectError } from "./errors.js";
 import type { LogFn } from "./logger.js";
-import type { EndpointRequestData, FromWorker, Manifest, ProjectProblem, RequestData } from "./messages.js";
+import type { EndpointRequestData, FromWorker, Manifest, ProjectProblem, RequestData, ViewManifest } from "./messages.js";
+import { ViewBuilder } from "./view-builder.js";
 import { parseRoute } from "./discovery.js";
 import { WorkerPool, type PoolOptions } from "./worker-pool.js";
 import { Metrics } from "./metrics.js";
@@ -69,20 +70,26 @@ export class Runtime {
   /** Per entity: the commit the next reply must wait for (read-your-writes with pipelining). */
   readonly #lastCommit = new Map<string, Promise<unknown>>();
   readonly #metrics = new Metrics();
+  readonly #builder: ViewBuilder;
 
   private constructor(options: RuntimeOptions, store: Store, gen: Generation) {
     this.#options = options;
     this.#store = store;
     this.#gen = gen;
+    this.#builder = new ViewBuilder(store, (table, states) => this.#gen.pool.rows(table, states), options.log);
     const hook: CommitHook = {
       apply: (txn, write: EntityWrite) => {
         if (!write.views || write.views.length === 0) return undefined;
         const views = this.#gen.views;
-        return write.views.map((change) => {
+        const deltas: RowDelta[] = [];
+        for (const change of write.views) {
           const view = views.get(change.table);
           if (!view) throw new Error(`no view table '${change.table}'`);
-          return view.applyRowChange(txn, change.pk, change.row);
-        });
+          // While a rebuild drops the old table, its scan will write this row.
+          if (this.#builder.skipsMaintenance(change.table)) continue;
+          deltas.push(view.applyRowChange(txn, change.pk, change.row));
+        }
+        return deltas;
       },
     };
     this.#committer = new Committer(store, {
@@ -107,6 +114,7 @@ export class Runtime {
         return runtime.handleCall(m);
       });
       runtime = new Runtime(options, store, gen);
+      runtime.#builder.ensure(runtime.#viewList());
       return runtime;
     } catch (error) {
       await store.close();
@@ -132,8 +140,6 @@ export class Runtime {
     let views: CompiledViews;
     try {
       views = compileViews(manifest);
-      const changed = changedViews(this.#gen.views, views.byTable, this.#gen.manifest, manifest);
-      if (changed.length > 0) throw viewsChanged(changed);
     } catch (error) {
       pool.discard();
       throw error;
@@ -148,11 +154,6 @@ export class Runtime {
   /** Reload on fresh worker threads (when a worker is restarting and cannot prepare in place). */
   async #reloadWithNewPool(started: number): Promise<{ ms: number }> {
     const next = await loadGeneration(this.#options, (m) => this.handleCall(m));
-    const changed = changedViews(this.#gen.views, next.views, this.#gen.manifest, next.manifest);
-    if (changed.length > 0) {
-      await next.pool.stop();
-      throw viewsChanged(changed);
-    }
     const old = this.#gen.pool;
     await this.#swap(async () => next);
     void old.stop();
@@ -167,6 +168,8 @@ export class Runtime {
       await this.#gen.pool.drain();
       await Promise.allSettled([...this.#lastCommit.values()]);
       this.#gen = await next();
+      // New or changed views start rebuilding before any new command runs.
+      this.#builder.ensure(this.#viewList());
       for (const listener of this.#routeListeners) listener(this.routes());
     } finally {
       this.#gate = undefined;
@@ -283,10 +286,36 @@ export class Runtime {
     const view = this.#gen.viewsByName.get(viewName);
     const query = view?.queries[queryName];
     if (!view || !query) throw new HostError("ERR_UNKNOWN_COMMAND", `no query '${queryName}' on view '${viewName}'`);
+    const building = this.#builder.building(view.table);
+    if (building) {
+      const pct = building.total > 0 ? Math.floor((100 * building.done) / building.total) : 0;
+      throw new HostError("ERR_VIEW_BUILDING", `view '${viewName}' is being built (${building.done} of ${building.total} rows, ${pct}%); retry shortly`, { retryAfterMs: 1000 });
+    }
     const params = query.coerceParams(raw);
     const rows = this.#store.read((txn) => Array.from(query.execute(txn, params)));
     this.#metrics.query(viewName, queryName);
-    return { shape: query.resultShape === "single" ? "single" : "list", rows };
+    // "page" and "count" queries produce one object, like "single".
+    return { shape: query.resultShape === "list" ? "list" : "single", rows };
+  }
+
+  /** Every view with its build status, for GET /_calyx/views. */
+  viewStatus(): { view: string; table: string; from: string; status: "ready" | "building"; done: number; total: number }[] {
+    return this.#gen.manifest.views.map((v) => {
+      const b = this.#builder.building(v.table);
+      return { view: v.name, table: v.table, from: v.from, status: b ? "building" : "ready", done: b?.done ?? 0, total: b?.total ?? 0 };
+    });
+  }
+
+  /** Resolves when running view builds are done (tests). */
+  viewsSettled(): Promise<void> {
+    return this.#builder.settled();
+  }
+
+  #viewList(): { compiled: CompiledView; manifest: ViewManifest }[] {
+    return this.#gen.manifest.views.flatMap((m) => {
+      const compiled = this.#gen.viewsByName.get(m.name);
+      return compiled ? [{ compiled, manifest: m }] : [];
+    });
   }
 
   /** Prometheus text for /_calyx/metrics. */
@@ -296,6 +325,7 @@ export class Runtime {
 
   /** Stops the workers, commits what is queued, closes the store. */
   async stop(): Promise<void> {
+    await this.#builder.stop();
     await this.#gen.pool.stop();
     await this.#committer.stop();
     await this.#store.close();
@@ -345,24 +375,6 @@ function compileViews(manifest: Manifest): CompiledViews {
   return { byTable, byName };
 }
 
-function viewsChanged(names: readonly string[]): ProjectError {
-  return new ProjectError(names.map((name) => ({
-    code: "ERR_VIEW_CHANGED", file: undefined, line: undefined, column: undefined, frame: undefined,
-    message: `view '${name}' is new or its indexes changed; rebuilding a view while serving is not supported yet: restart to apply it`,
-  })));
-}
-
-/** Views whose stored rows or indexes would not match the new definition. */
-function changedViews(old: ReadonlyMap<string, CompiledView>, next: ReadonlyMap<string, CompiledView>, oldManifest: Manifest, nextManifest: Manifest): string[] {
-  const out: string[] = [];
-  for (const [table, view] of next) {
-    const before = old.get(table);
-    if (!before || JSON.stringify(before.indexes) !== JSON.stringify(view.indexes)) out.push(table);
-  }
-  const sources = (m: Manifest) => JSON.stringify(m.views.map((v) => [v.table, v.from]).sort());
-  if (out.length === 0 && sources(oldManifest) !== sources(nextManifest)) out.push(...nextManifest.views.map((v) => v.table));
-  return out;
-}
 
 function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;

@@ -1,5 +1,6 @@
 // Entry point of a worker thread: loads the project's modules, then runs the
 // commands the main thread routes to it, one message at a time.
+import { randomUUID } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import * as calyx from "../api/index.js";
 import { discover } from "./discovery.js";
@@ -88,6 +89,16 @@ port.on("message", (message: ToWorker) => {
       if (!runner) throw new Error("command before load");
       const { write, reply } = runner.run(message.component, message.id, message.command, message.body, message.request);
       post({ t: "result", reqId: message.reqId, write, reply });
+      return;
+    }
+    case "rows": {
+      if (!runner) throw new Error("rows before load");
+      try {
+        post({ t: "result", reqId: message.reqId, write: undefined, reply: { ok: true, value: runner.computeRows(message.table, message.states) } });
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error));
+        post({ t: "result", reqId: message.reqId, write: undefined, reply: { ok: false, kind: "failed", errorId: randomUUID(), message: err.message, stack: err.stack } });
+      }
       return;
     }
     case "endpoint":

@@ -181,6 +181,21 @@ export class WorkerPool {
     }
   }
 
+  /** Computes a view's rows for stored states on some worker (view rebuild). */
+  rows(table: string, states: readonly unknown[]): Promise<(Record<string, unknown> | null)[]> {
+    const slot = this.#slots[this.#roundRobin++ % this.#slots.length];
+    if (!slot || this.#stopping) return Promise.reject(new HostError("ERR_STOPPING", "the server is shutting down"));
+    const reqId = this.#nextReqId++;
+    const message: ToWorker = { t: "rows", reqId, table, states };
+    return new Promise((resolve, reject) => {
+      slot.endpoints.set(reqId, {
+        reqId, component: table, id: "", command: "rebuild", message, reject, startedAt: performance.now(),
+        timeoutMs: this.#options.handlerTimeoutMs * 4, resolve: (o) => resolve(o.value as (Record<string, unknown> | null)[]),
+      });
+      if (slot.worker && slot.ready === undefined) slot.worker.postMessage(message);
+    });
+  }
+
   /** Resolves once no command is queued or running on any worker (new calls are still accepted). */
   drain(): Promise<void> {
     if (this.#slots.every((slot) => slot.inFlight.size === 0 && slot.endpoints.size === 0)) return Promise.resolve();

@@ -33,6 +33,8 @@ export interface Service {
   endpoint(endpoint: string, route: string, request: CallRequest & { method: string; path: string; body: unknown }): Promise<unknown>;
   /** Runs a view query on a consistent snapshot. Throws errors with a stable `code`. */
   query(view: string, query: string, params: Record<string, string>): QueryResult;
+  /** Views and their build status, for /_calyx/views. */
+  viewStatus(): unknown;
   /** Prometheus text for /_calyx/metrics. */
   metrics(): string;
 }

@@ -59,6 +59,9 @@ export class UwsServer {
     app.get("/_calyx/health", (res) => {
       res.writeHeader("content-type", "application/json").end('{"status":"ok"}');
     });
+    app.get("/_calyx/views", (res) => {
+      res.writeHeader("content-type", "application/json").end(JSON.stringify(this.#service.viewStatus()));
+    });
     app.get("/_calyx/metrics", (res) => {
       res.writeHeader("content-type", "text/plain; version=0.0.4").end(this.#service.metrics());
     });

@@ -121,7 +121,7 @@ export class WsGateway {
       m = parseClientMessage(text);
     } catch (error) {
       const e = error as BadMessageError;
-      this.#send(conn, { type: "error", ...(e.id !== undefined ? { id: e.id } : {}), code: "ERR_BAD_MESSAGE", message: e.message, status: 400 });
+      this.#send(conn, { type: "error", ...(e.id !== undefined ? { id: e.id } : {}), ...(e.sub !== undefined ? { sub: e.sub } : {}), code: "ERR_BAD_MESSAGE", message: e.message, status: 400 });
       return;
     }
     switch (m.type) {

@@ -74,3 +74,22 @@ t.test("reload on save keeps data and connections; a broken save keeps the old c
   const ms = Number(/reloaded in (\d+) ms/.exec(server.output())?.[1]);
   t.comment(`reload time: ${ms} ms`);
 });
+
+t.test("a view added while serving is built from the stored entities", async (t) => {
+  const dir = t.testdir();
+  const project = copyProject("customer-registry", dir);
+  const server = await startCalyx(["dev", project, "--port", "0", "--data", `${dir}/data`]);
+  t.teardown(() => { server.proc.kill("SIGKILL"); });
+  for (const [id, email] of [["a", "a@x.io"], ["b", "b@y.io"], ["c", "c@x.io"]] as const) {
+    await fetch(`${server.url}/customers/${id}`, { method: "POST", body: JSON.stringify({ name: id.toUpperCase(), email }) });
+  }
+  writeFileSync(`${project}/src/by-email.ts`, `import { view } from "calyx";
+import { customer } from "./customer.js";
+export const byEmail = view({ name: "emails", from: customer,
+  queries: { byEmail: { http: "GET /customers/by-email/:email", sql: "SELECT * FROM emails WHERE email = :email" } } });
+`);
+  await waitFor(server.output, (o) => /view 'emails' is ready/.test(o), "the new view's build");
+  t.same(await json(await fetch(`${server.url}/customers/by-email/b@y.io`)), [{ name: "B", email: "b@y.io" }]);
+  const views = (await json(await fetch(`${server.url}/_calyx/views`))) as { view: string; status: string }[];
+  t.same(views.map((v) => [v.view, v.status]).sort(), [["customers", "ready"], ["emails", "ready"]]);
+});
