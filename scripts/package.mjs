@@ -46,7 +46,7 @@ export async function packageExecutable({ configFile = "pkg.config.json", check 
   mkdirSync(config.outputPath, { recursive: true });
 
   const natives = collectNatives(ROOT, config.workDir, config.natives);
-  const nativesForBundle = Object.fromEntries(Object.entries(natives).map(([n, { asset, sha256, bytes }]) => [n, { asset, sha256, bytes }]));
+  const nativesForBundle = Object.fromEntries(Object.entries(natives).map(([n, { asset, compression, sha256, bytes }]) => [n, { asset, compression, sha256, bytes }]));
   const options = {
     ...common,
     packages: undefined,

@@ -3,6 +3,9 @@
 //
 //   node --import tsx bench/startup/exe.ts [--quick] [--exe dist/calyx] [--repeats N] [--workers N]
 //
+// On a busy machine, run it as `nice -n -20 node …` (root) for numbers closer
+// to an idle machine's; the CPU column is robust either way.
+//
 // Measures, on a copy of examples/customer-registry:
 // - the executable's size;
 // - `--version` (process start + natives, no CLI): the floor of any start;
@@ -25,6 +28,8 @@ const TARGET_START_MS = 300;
 const TARGET_RSS_MB = 120;
 const DEADLINE_MS = 30_000;
 const IDLE_SETTLE_MS = 2_000;
+/** src/sea/code-cache.ts writes its caches this long after start. */
+const CODE_CACHE_AFTER_MS = 3_000;
 
 const { values } = parseArgs({
   options: {
@@ -58,7 +63,7 @@ cpSync(join(ROOT, "examples/customer-registry"), project, { recursive: true, fil
 const workerArgs = values.workers === undefined ? [] : ["--workers", values.workers];
 
 /** Starts calyx, times the first query and write, optionally samples idle RSS, then stops it. */
-async function startOnce(command: string[], env: NodeJS.ProcessEnv, data: string, id: number, sampleRss: boolean): Promise<StartSample> {
+async function startOnce(command: string[], env: NodeJS.ProcessEnv, data: string, id: number, sampleRss: boolean, holdMs = 0): Promise<StartSample> {
   const t0 = performance.now();
   const [file, ...args] = command as [string, ...string[]];
   const proc = spawn(file, [...args, "run", project, "--port", "0", "--data", data, "--log-level", "warn", ...workerArgs], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -91,6 +96,7 @@ async function startOnce(command: string[], env: NodeJS.ProcessEnv, data: string
       await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
       rssMb = rssOf(proc.pid);
     }
+    if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs));
     return { listeningMs, listeningCpuMs, firstQueryMs, firstWriteMs, rssMb };
   } finally {
     proc.kill("SIGTERM");
@@ -136,9 +142,10 @@ async function main(): Promise<void> {
 
   const versionMs = median(Array.from({ length: repeats }, () => timeRun(exe, ["--version"], { ...env, CALYX_CACHE_DIR: join(work, "cache-version") })));
 
-  // First start: nothing in the cache folder yet, a new data folder.
+  // First start: nothing in the cache folder yet, a new data folder. It stays
+  // up long enough to write its code caches, as any real server does.
   const data = join(work, "data");
-  const first = await startOnce([exe], env, data, 0, false);
+  const first = await startOnce([exe], env, data, 0, false, CODE_CACHE_AFTER_MS + 1_000);
   const later: StartSample[] = [];
   for (let i = 1; i <= repeats; i++) later.push(await startOnce([exe], env, data, i, i === repeats));
 

@@ -4,10 +4,12 @@
 
 /** One native addon embedded as a SEA asset. */
 export interface NativeAsset {
-  /** SEA asset key holding the .node file. */
+  /** SEA asset key holding the .node file, compressed as `compression` says. */
   readonly asset: string;
-  /** Hex SHA-256 of the file: its name in the cache folder is derived from it. */
+  readonly compression: "gzip" | "none";
+  /** Hex SHA-256 of the .node file (uncompressed): its name in the cache folder is derived from it. */
   readonly sha256: string;
+  /** Size of the .node file, uncompressed. */
   readonly bytes: number;
 }
 

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { getAsset } from "node:sea";
+import { gunzipSync } from "node:zlib";
 import { writeFileAtomic } from "./atomic-file.js";
 import { NATIVES, type NativeAsset } from "./build-info.js";
 import { prepareCacheDir, versionCacheDir } from "./cache-dir.js";
@@ -59,7 +60,7 @@ function repair(name: string, file: string): boolean {
     return false;
   }
   if (actual === native.sha256) return false;
-  writeFileAtomic(file, readAsset(native.asset), 0o755);
+  writeFileAtomic(file, readNativeAsset(native), 0o755);
   return true;
 }
 
@@ -80,7 +81,7 @@ export function ensureNative(name: string): string {
   // Renames are atomic, so a file of the right size is a complete one.
   if (sizeOf(file) === native.bytes) return file;
   prepareCacheDir(dir);
-  const data = readAsset(native.asset);
+  const data = readNativeAsset(native);
   const sha256 = createHash("sha256").update(data).digest("hex");
   if (sha256 !== native.sha256 || data.byteLength !== native.bytes) {
     throw new SeaError("ERR_ASSET_MISSING", `the embedded ${name} native library is damaged (sha256 ${sha256}, expected ${native.sha256}); rebuild the executable`);
@@ -98,6 +99,16 @@ export function ensureNative(name: string): string {
 /** Unpacks every embedded native (start-up does this so failures come first and clearly). */
 export function ensureNatives(): string[] {
   return Object.keys(NATIVES).map((name) => ensureNative(name));
+}
+
+function readNativeAsset(native: NativeAsset): Uint8Array {
+  const stored = readAsset(native.asset);
+  if (native.compression === "none") return stored;
+  try {
+    return gunzipSync(stored);
+  } catch (error) {
+    throw new SeaError("ERR_ASSET_MISSING", `the embedded native ${native.asset} does not decompress (${(error as Error).message}); rebuild the executable`, { cause: error });
+  }
 }
 
 function readAsset(key: string): Uint8Array {
