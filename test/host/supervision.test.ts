@@ -1,7 +1,7 @@
 // Supervision with real worker threads: a worker that crashes, runs out of
 // memory or never returns is replaced; only its running command fails, the
 // commands queued behind it run on the replacement, and state is untouched.
-import t from "tap";
+import t, { type Test } from "tap";
 import { Runtime, RUNTIME_DEFAULTS } from "../../src/host/runtime.js";
 import type { LogFn } from "../../src/host/logger.js";
 
@@ -23,7 +23,7 @@ export const acct = keyValueEntity({
   },
 };
 
-async function start(t: Parameters<Parameters<typeof import("tap").test>[0]>[0], workers = 1) {
+async function start(t: Test, workers = 1) {
   const dir = t.testdir(PROJECT);
   const lines: string[] = [];
   const log: LogFn = (level, msg, fields) => { lines.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`); };
