@@ -68,13 +68,14 @@ export function runSeed(seed: number, opts: SeedOptions = DEFAULT_SEED_OPTIONS):
     let pagedName: string | null = null;
     const pageSize = r.int(1, 3);
     if (gen.order.length > 0 && gen.offset === null) {
-      let paged = `SELECT * AS items, next_page_token() AS next, has_more() AS more FROM ${TABLE}`;
+      let paged = `SELECT * AS items, next_page_token() AS next, has_more() AS more, total_count() AS total FROM ${TABLE}`;
       if (gen.where !== null) paged += ` WHERE ${renderCond(gen.where, false)}`;
       paged += ` ORDER BY ${gen.order.map((o) => `${o.col.path.join(".")} ${o.desc ? "DESC" : "ASC"}`).join(", ")}`;
       paged += ` OFFSET page_token_offset(:tok) LIMIT ${pageSize}`;
       defs[`${name}_paged`] = { sql: paged };
       pagedName = `${name}_paged`;
     }
+    if (gen.where !== null) defs[`${name}_count`] = { sql: `SELECT COUNT(*) AS n FROM ${TABLE} WHERE ${renderCond(gen.where, false)}` };
     accepted.set(name, { gen, sql, pagedName, pageSize });
   }
   stats.queries = accepted.size;
@@ -118,6 +119,13 @@ export function runSeed(seed: number, opts: SeedOptions = DEFAULT_SEED_OPTIONS):
     for (const [name, c] of accepted) {
       compareQuery(seed, db, txn, view.queries[name] as CompiledQuery, c, schema);
       stats.comparisons++;
+      const counter = view.queries[`${name}_count`];
+      if (counter !== undefined) {
+        const sql = `SELECT COUNT(*) AS n FROM ${TABLE} WHERE ${renderCond(c.gen.where as NonNullable<GenQuery["where"]>, true)}`;
+        const expected = (db.prepare(sql).get(sqliteParams(c.gen.params, sql)) as { n: number }).n;
+        const actual = ([...counter.execute(txn, c.gen.params)][0] as { n: number }).n;
+        if (actual !== expected) fail(seed, "COUNT(*) differs", { sql: c.sql, params: c.gen.params, expected, actual });
+      }
       if (c.pagedName !== null && b % 2 === 1) {
         stats.pages += comparePaging(seed, db, txn, view.queries[c.pagedName] as CompiledQuery, c, () => randomOp());
         checkRebuild(seed, view, txn, model);
@@ -159,7 +167,7 @@ function comparePaging(seed: number, db: Database.Database, txn: MemoryTxn, q: C
   let tok = "";
   let after: ReturnType<typeof sortKey> | null = null;
   for (let page = 0; page < 50; page++) {
-    const result = [...q.execute(txn, { ...c.gen.params, tok })][0] as { items: Row[]; next: string; more: boolean };
+    const result = [...q.execute(txn, { ...c.gen.params, tok })][0] as { items: Row[]; next: string; more: boolean; total: number };
     const sql = renderSqlite(c.gen, TABLE, q.plan.order);
     const all = (db.prepare(sql).all(sqliteParams(c.gen.params, sql)) as { pk: string }[]).map((x) => x.pk);
     const rowsNow = (pks: readonly string[]): Row[] => pks.map((pk) => (txn.get("rows", rowKeyOf(pk)) as Row));
@@ -167,6 +175,7 @@ function comparePaging(seed: number, db: Database.Database, txn: MemoryTxn, q: C
     const expected = remaining.slice(0, c.pageSize).map((row) => row["id"]);
     const actual = result.items.map((row) => row["id"]);
     const more = remaining.length > c.pageSize;
+    if (result.total !== all.length) fail(seed, "total_count() differs", { sql: c.sql, page, expected: all.length, actual: result.total });
     if (!isDeepStrictEqual(actual, expected) || result.more !== more || (result.next === "") === more) {
       fail(seed, "page differs", { sql: c.sql, page, params: c.gen.params, expected, actual, more: result.more, expectedMore: more, plan: q.explain() });
     }
