@@ -5,6 +5,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { CliError, serve, type ServeOptions } from "../src/cli/serve.js";
 import { scaffold } from "../src/cli/new-project.js";
+import { storageCommands } from "../src/cli/storage-commands.js";
 import { runProjectTests } from "../src/cli/test-project.js";
 import { VERSION } from "../src/cli/version.js";
 import type { LogLevel } from "../src/host/logger.js";
@@ -78,6 +79,7 @@ void yargs(hideBin(process.argv))
       fail(error);
     }
   })
+  .command(storageCommands)
   .demandCommand(1, "name a command (see --help)")
   .strict()
   .version(VERSION)
