@@ -88,7 +88,7 @@ export function makeCompiledQuery(q: QueryParts): CompiledQuery {
     const offset = select.offset === null || select.offset.kind === "pageToken" ? 0 : (countValue(select.offset, params, "OFFSET") ?? 0);
     const single = resultShape === "single";
     const r = run(txn, select.table, plan, params, {
-      limit: single ? 2 : limit,
+      limit: single ? Math.min(limit ?? 2, 2) : limit,
       offset,
       after,
       wantMore: wantMore || single,

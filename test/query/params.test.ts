@@ -99,3 +99,8 @@ t.test("execute is lazy: nothing is read before the first pull", async (t) => {
   it.next();
   t.ok(reads > 0);
 });
+
+t.test("a single query with LIMIT 1 returns the first row without a uniqueness error", async (t) => {
+  const g = fixture({ first: { sql: "SELECT * FROM people WHERE age = :a ORDER BY name LIMIT 1", result: "single" } }, PEOPLE);
+  t.same(g.ids("first", { a: 25 }), ["p2"]);
+});
