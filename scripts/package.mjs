@@ -13,13 +13,14 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { apiTypes } from "./api-types.mjs";
 import { common } from "./build.mjs";
 import { checkHostMatches, expandAssets, loadConfig } from "./sea/config.mjs";
 import { injectBlob, prepareBlob } from "./sea/inject.mjs";
+import { acquireLock } from "./sea/lock.mjs";
 import { collectNatives, glibcNeeded, packageVersions } from "./sea/natives.mjs";
 import { nativeRedirectPlugin } from "./sea/plugin.mjs";
 
@@ -41,6 +42,16 @@ export async function packageExecutable({ configFile = "pkg.config.json", check 
   const started = performance.now();
   const config = loadConfig(ROOT, configFile);
   checkHostMatches(config.target);
+  mkdirSync(dirname(config.workDir), { recursive: true });
+  const release = await acquireLock(`${config.workDir}.lock`, log);
+  try {
+    return await packageLocked(config, { check, log, started });
+  } finally {
+    release();
+  }
+}
+
+async function packageLocked(config, { check, log, started }) {
   rmSync(config.workDir, { recursive: true, force: true });
   mkdirSync(config.workDir, { recursive: true });
   mkdirSync(config.outputPath, { recursive: true });
