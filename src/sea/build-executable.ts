@@ -6,9 +6,9 @@
 import { createHash } from "node:crypto";
 import { appendFileSync, chmodSync, copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync } from "node:fs";
 import { basename, join, relative, resolve, sep } from "node:path";
-import { isSea } from "node:sea";
 import { transform } from "sucrase";
 import { tempNameFor } from "./atomic-file.js";
+import { NATIVES } from "./build-info.js";
 import { findEmbeddedProject } from "./embedded-project.js";
 import { SeaError } from "./errors.js";
 import { encodeTrailer, PROJECT_BYTES_MAX, PROJECT_ENTRIES, PROJECT_FILES_MAX, type ArchiveHeader } from "./project-archive.js";
@@ -63,7 +63,9 @@ export function buildExecutable(options: BuildOptions): BuildResult {
 }
 
 function defaultBase(): string {
-  if (isSea()) return process.execPath;
+  // Inside the executable (natives embedded) this process is calyx itself.
+  // (Not node:sea's isSea(): importable from source on Node < 20.12 too.)
+  if (Object.keys(NATIVES).length > 0) return process.execPath;
   throw new SeaError("ERR_BUILD", "calyx build copies the calyx executable: run it from dist/calyx (build that with `node scripts/package.mjs`), or pass --base <calyx executable>");
 }
 

@@ -45,7 +45,9 @@ async function lmdbLine(): Promise<string> {
 async function uwsLine(): Promise<string> {
   const pkg = packageVersion("uWebSockets.js");
   try {
-    const uws = (await import("uWebSockets.js")) as { App?: unknown };
+    // A CommonJS module: from source, its exports are under `default`.
+    const mod = (await import("uWebSockets.js")) as { App?: unknown; default?: { App?: unknown } };
+    const uws = mod.default ?? mod;
     return `uWebSockets.js ${pkg} (${typeof uws.App === "function" ? "native" : "unexpected exports"})`;
   } catch (error) {
     return `uWebSockets.js ${pkg} (native library not loadable: ${reason(error)})`;
