@@ -18,6 +18,10 @@ import { entityLogKey, journalKey, stateKey } from "../../src/storage/layout.js"
 import { openLmdbStore } from "../../src/storage/lmdb-store.js";
 
 const quick = process.argv.includes("--quick");
+// --durability none measures the CPU cost alone (no fsync), on both sides.
+const durabilityArg = process.argv.find((a) => a.startsWith("--durability="))?.split("=")[1] ?? "full";
+if (durabilityArg !== "full" && durabilityArg !== "none") throw new Error("--durability=full|none");
+const durability: "full" | "none" = durabilityArg;
 const durationMs = quick ? 600 : 3000;
 const batches = [1, 16, 256, 1024];
 const ENTITIES = 10_000;
@@ -40,7 +44,7 @@ function stateValue(i: number): { name: string; email: string; n: number } {
 
 async function benchCommitter(n: number, sustained: boolean): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), "calyx-bench-commit-"));
-  const store = openLmdbStore({ path: dir, durability: "full" });
+  const store = openLmdbStore({ path: dir, durability });
   const committer = new Committer(store, { batchMax: 1024, queueMax: 100_000 });
   committer.start();
   const seqs = new Int32Array(ENTITIES);
@@ -81,7 +85,7 @@ async function benchCommitter(n: number, sustained: boolean): Promise<Result> {
 
 async function benchRaw(n: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), "calyx-bench-raw-"));
-  const env = open({ path: dir, noSubdir: false, maxDbs: 12, overlappingSync: false });
+  const env = open({ path: dir, noSubdir: false, maxDbs: 12, overlappingSync: false, noSync: durability === "none" });
   const state = env.openDB<unknown, Buffer>({ name: "state", keyEncoding: "binary" });
   const journal = env.openDB<unknown, Buffer>({ name: "journal", keyEncoding: "binary" });
   const entityLog = env.openDB<unknown, Buffer>({ name: "entityLog", keyEncoding: "binary" });
@@ -134,7 +138,7 @@ for (const n of batches) {
   );
   console.error(`batch ${n} done`);
 }
-console.log(`\n### Committer vs raw lmdb-js, durability full (fsync per commit), ${durationMs} ms per cell, node ${process.version}\n`);
+console.log(`\n### Committer vs raw lmdb-js, durability ${durability}${durability === "full" ? " (fsync per commit)" : " (no fsync: CPU cost only)"}, ${durationMs} ms per cell, node ${process.version}\n`);
 console.log("| batch | committer writes/s | p50 ms | p99 ms | sustained (N in flight) writes/s | p50 ms | p99 ms | raw lmdb-js puts writes/s | p50 ms | p99 ms | raw / committer |");
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) console.log(r);
