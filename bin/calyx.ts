@@ -5,6 +5,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { CliError, serve, type ServeOptions } from "../src/cli/serve.js";
 import { scaffold } from "../src/cli/new-project.js";
+import { viewsCommand } from "../src/cli/views-commands.js";
 import { storageCommands } from "../src/cli/storage-commands.js";
 import { runProjectTests } from "../src/cli/test-project.js";
 import { VERSION } from "../src/cli/version.js";
@@ -80,6 +81,7 @@ void yargs(hideBin(process.argv))
     }
   })
   .command(storageCommands)
+  .command(viewsCommand)
   .demandCommand(1, "name a command (see --help)")
   .strict()
   .version(VERSION)

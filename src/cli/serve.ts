@@ -9,6 +9,8 @@ import { createLogger, type LogLevel } from "../host/logger.js";
 import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
 import type { Durability } from "../storage/store.js";
 import { UwsServer } from "../http/uws-server.js";
+import { lockDataDir } from "./data-lock.js";
+import { CliError } from "./serve-errors.js";
 import type { Service } from "../http/service.js";
 import { attachLive } from "../http/ws-setup.js";
 import { VERSION } from "./version.js";
@@ -27,14 +29,7 @@ export interface ServeOptions {
   readonly logFormat: "json" | "pretty" | undefined;
 }
 
-/** A user-facing failure: printed as one line, exit code 1. */
-export class CliError extends Error {
-  readonly detail: string | undefined;
-  constructor(message: string, detail?: string) {
-    super(message);
-    this.detail = detail;
-  }
-}
+export { CliError };
 
 const SHUTDOWN_MS = 10_000;
 
@@ -65,6 +60,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   const projectDir = checkProjectDir(options.dir);
   const dataDir = resolve(options.data ?? join(projectDir, ".calyx"));
   prepareDataDir(dataDir);
+  const unlock = lockDataDir(dataDir);
+  process.on("exit", unlock);
   const log = createLogger({ format: options.logFormat ?? (options.mode === "dev" ? "pretty" : "json"), level: options.logLevel });
   const started = performance.now();
   let runtime: Runtime;

@@ -347,13 +347,13 @@ async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCa
   }
 }
 
-interface CompiledViews {
+export interface CompiledViews {
   readonly byTable: Map<string, CompiledView>;
   readonly byName: Map<string, CompiledView>;
 }
 
 /** Compiles every view's SQL; throws a ProjectError naming each view's file. */
-function compileViews(manifest: Manifest): CompiledViews {
+export function compileViews(manifest: Manifest): CompiledViews {
   const byTable = new Map<string, CompiledView>();
   const byName = new Map<string, CompiledView>();
   const problems: ProjectProblem[] = [];
