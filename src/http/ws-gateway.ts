@@ -185,10 +185,11 @@ export class WsGateway {
     if (start.kind === "resumed") {
       this.#send(conn, { type: "resumed", sub: m.sub, stream: start.stream, seq: start.seq });
       for (const c of start.changes) this.#write(conn, subscriber.changeText(c));
-    } else {
-      if (start.resetReason !== null) this.#send(conn, { type: "reset", sub: m.sub, reason: start.resetReason });
-      this.#write(conn, snapshotText(m.sub, start.snapshot));
+      return;
     }
+    if (start.resetReason !== null) this.#send(conn, { type: "reset", sub: m.sub, reason: start.resetReason });
+    // "pending": the view is being built; the snapshot follows when it is done.
+    if (start.kind === "snapshot") this.#write(conn, snapshotText(m.sub, start.snapshot));
   }
 
   /** @internal From SocketSubscriber: a change to queue until the commit's flush. */
@@ -198,9 +199,13 @@ export class WsGateway {
     this.#pending.add(conn);
   }
 
-  /** @internal From SocketSubscriber: the subscription was reset or ended by the server. */
-  reset(conn: Conn, sub: string, reason: string, snapshot: Snapshot): void {
+  /** @internal From SocketSubscriber: the stream restarts; a snapshot follows. */
+  reset(conn: Conn, sub: string, reason: string): void {
     this.queue(conn, JSON.stringify({ type: "reset", sub, reason } satisfies ServerMessage));
+  }
+
+  /** @internal From SocketSubscriber. */
+  snapshot(conn: Conn, sub: string, snapshot: Snapshot): void {
     this.queue(conn, snapshotText(sub, snapshot));
   }
 
@@ -294,8 +299,12 @@ class SocketSubscriber implements LiveSubscriber {
     this.#gateway.queue(this.#conn, this.changeText(c));
   }
 
-  reset(reason: string, snapshot: Snapshot): void {
-    this.#gateway.reset(this.#conn, this.#sub, reason, snapshot);
+  reset(reason: string): void {
+    this.#gateway.reset(this.#conn, this.#sub, reason);
+  }
+
+  snapshot(snapshot: Snapshot): void {
+    this.#gateway.snapshot(this.#conn, this.#sub, snapshot);
   }
 
   end(error: Error & { code: string }): void {

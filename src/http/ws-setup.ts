@@ -23,8 +23,20 @@ export interface LiveAttachment {
   close(): void;
 }
 
-export function attachLive(runtime: LiveSource & CommandService, options: AttachOptions): LiveAttachment {
-  const live = new LiveQueries(runtime, options.live);
+/** What attachLive needs from the runtime. */
+export type LiveRuntime = Omit<LiveSource, "building"> & CommandService & {
+  viewStatus(): readonly { readonly table: string; readonly status: "ready" | "building" }[];
+};
+
+export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAttachment {
+  const source: LiveSource = {
+    onRowChanges: (listener) => runtime.onRowChanges(listener),
+    view: (name) => runtime.view(name),
+    read: (fn) => runtime.read(fn),
+    onRoutesChanged: (listener) => runtime.onRoutesChanged(listener),
+    building: (table) => runtime.viewStatus().some((v) => v.table === table && v.status === "building"),
+  };
+  const live = new LiveQueries(source, options.live);
   live.start();
   const gateway = new WsGateway(runtime, live, {
     ...WS_DEFAULTS,

@@ -11,7 +11,9 @@ export type LiveErrorCode =
   /** A `single` query's live result has more than one row; the subscription ended. */
   | "ERR_NOT_UNIQUE"
   /** After a hot reload the query no longer exists; the subscription ended. */
-  | "ERR_QUERY_REMOVED";
+  | "ERR_QUERY_REMOVED"
+  /** A one-shot query on a view that is being built (HTTP 503: retry shortly). */
+  | "ERR_VIEW_BUILDING";
 
 export class LiveError extends Error {
   override readonly name = "LiveError";

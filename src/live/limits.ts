@@ -16,6 +16,8 @@ export interface LiveLimits {
   readonly resumeGraceMs: number;
   /** OFFSET + LIMIT rows a live window may hold in memory. */
   readonly windowRowsMax: number;
+  /** How often subscriptions waiting for a view build check whether it is done. */
+  readonly buildPollMs: number;
 }
 
 export const LIVE_DEFAULTS: LiveLimits = {
@@ -23,6 +25,7 @@ export const LIVE_DEFAULTS: LiveLimits = {
   resumeBytesMax: 256 * 1024,
   resumeGraceMs: 30_000,
   windowRowsMax: 100_000,
+  buildPollMs: 100,
 };
 
 /** Rows read per snapshot read when an HTTP response streams a query (each chunk is one consistent read). */

@@ -23,8 +23,13 @@ import type { LiveSource } from "./source.js";
 export interface LiveSubscriber {
   /** One commit's changes to the result. */
   change(change: Change): void;
-  /** The result was rebuilt (the query changed in a hot reload): `snapshot` replaces it. */
-  reset(reason: string, snapshot: Snapshot): void;
+  /**
+   * The stream restarts (the query changed in a hot reload, or its view is
+   * being rebuilt): what the subscriber holds is stale; a snapshot follows.
+   */
+  reset(reason: string): void;
+  /** A full result that replaces everything (after reset, or a first snapshot delayed by a view build). */
+  snapshot(snapshot: Snapshot): void;
   /** The subscription ended (error.code says why); nothing more follows. */
   end(error: Error & { code: string }): void;
 }
@@ -39,7 +44,9 @@ export interface SubscribeRequest {
 
 export type SubscribeStart =
   | { readonly kind: "snapshot"; readonly snapshot: Snapshot; /** Set when a resume was asked for and is not possible. */ readonly resetReason: string | null }
-  | { readonly kind: "resumed"; readonly stream: string; readonly seq: number; readonly changes: readonly Change[] };
+  | { readonly kind: "resumed"; readonly stream: string; readonly seq: number; readonly changes: readonly Change[] }
+  /** The view is being built: the snapshot comes through LiveSubscriber.snapshot once it is done. */
+  | { readonly kind: "pending"; readonly resetReason: string | null };
 
 export interface LiveSubscription {
   readonly start: SubscribeStart;
@@ -62,7 +69,11 @@ interface Rec {
   readonly pipeline: Pipeline;
   readonly subscribers: Set<LiveSubscriber>;
   expiry: NodeJS.Timeout | undefined;
+  /** Waiting for its view's build: not loaded, not routed. */
+  waiting: boolean;
 }
+
+const BUILDING_REASON = "the view is being rebuilt";
 
 type Read = <T>(fn: (txn: ReadTxn) => T) => T;
 
@@ -76,6 +87,7 @@ export class LiveQueries {
   #routes = new Map<string, Map<CompiledQuery, RouteIndex<Rec>>>();
   readonly #flush: (() => void)[] = [];
   #unlisten: (() => void) | undefined;
+  #buildPoll: NodeJS.Timeout | undefined;
   #subscriptions = 0;
   readonly #stats = { commits: 0, deltas: 0, routed: 0, changes: 0 };
 
@@ -93,6 +105,7 @@ export class LiveQueries {
   stop(): void {
     this.#unlisten?.();
     this.#unlisten = undefined;
+    clearInterval(this.#buildPoll);
     for (const rec of this.#recs.values()) clearTimeout(rec.expiry);
   }
 
@@ -114,16 +127,20 @@ export class LiveQueries {
     let rec = this.#recs.get(key);
     if (rec === undefined) {
       const pipeline = new Pipeline(key, shape, params, this.#limits);
-      pipeline.load(this.#read);
-      rec = { pipeline, subscribers: new Set(), expiry: undefined };
+      const waiting = this.#source.building(view.table);
+      if (waiting) pipeline.validate(this.#read);
+      else pipeline.load(this.#read);
+      rec = { pipeline, subscribers: new Set(), expiry: undefined, waiting };
       this.#recs.set(key, rec);
       this.#byPipeline.set(pipeline, rec);
-      this.#route(rec);
+      if (waiting) this.#pollBuilds();
+      else this.#route(rec);
     }
     const p = rec.pipeline;
     let start: SubscribeStart | undefined;
     let resetReason: string | null = null;
-    if (req.resume !== undefined) {
+    if (rec.waiting) start = { kind: "pending", resetReason: req.resume === undefined ? null : BUILDING_REASON };
+    else if (req.resume !== undefined) {
       const changes = req.resume.stream === p.stream ? p.changesAfter(req.resume.seq) : null;
       if (changes !== null) start = { kind: "resumed", stream: p.stream, seq: req.resume.seq, changes };
       else if (req.resume.stream !== p.stream) resetReason = "the server no longer has this stream (it restarted, the query changed, or the subscription expired)";
@@ -149,7 +166,8 @@ export class LiveQueries {
 
   /** Runs a query once on the latest snapshot, with JSON parameters. */
   query(viewName: string, queryName: string, params: Params): { shape: ResultShape; rows: Row[] } {
-    const { query } = this.#resolve(viewName, queryName);
+    const { view, query } = this.#resolve(viewName, queryName);
+    if (this.#source.building(view.table)) throw new LiveError("ERR_VIEW_BUILDING", `view '${view.name}' is being built; retry shortly`);
     const p = normalizeParams(query, params);
     return { shape: query.resultShape, rows: this.#read((txn) => [...query.execute(txn, p)]) };
   }
@@ -223,6 +241,7 @@ export class LiveQueries {
       }
     }
     for (const [rec, list] of touched) {
+      if (rec.waiting) continue;
       this.#stats.routed += list.length;
       let change: Change | null;
       try {
@@ -238,7 +257,7 @@ export class LiveQueries {
     for (const f of this.#flush) f();
   }
 
-  /** After a hot reload: adopt unchanged queries, rebuild changed ones, end removed ones. */
+  /** After a hot reload: adopt unchanged queries, rebuild changed ones, end removed ones; wait for views being built. */
   #reloaded(): void {
     for (const rec of [...this.#recs.values()]) {
       const old = rec.pipeline.shape;
@@ -248,22 +267,63 @@ export class LiveQueries {
         this.#fail(rec, new LiveError("ERR_QUERY_REMOVED", `query '${old.query.name}' of view '${old.view}' was removed by a reload`));
         continue;
       }
-      if (query === old.query) continue;
       try {
         const shape = liveShape(view, query);
-        if (query.sql === old.query.sql && view.table === old.table) rec.pipeline.adopt(shape);
-        else {
+        if (this.#source.building(view.table)) {
+          rec.pipeline.adopt(shape);
+          if (!rec.waiting) for (const s of rec.subscribers) s.reset(BUILDING_REASON);
+          rec.waiting = true;
+          this.#pollBuilds();
+        } else if (rec.waiting || query === old.query) {
+          rec.pipeline.adopt(shape);
+        } else if (query.sql === old.query.sql && view.table === old.table) {
+          rec.pipeline.adopt(shape);
+        } else {
           rec.pipeline.load(this.#read, shape);
           const snapshot = rec.pipeline.snapshot();
-          for (const s of rec.subscribers) s.reset("the query changed in a reload", snapshot);
+          for (const s of rec.subscribers) {
+            s.reset("the query changed in a reload");
+            s.snapshot(snapshot);
+          }
         }
       } catch (error) {
         this.#fail(rec, error);
       }
     }
     this.#routes = new Map();
-    for (const rec of this.#recs.values()) this.#route(rec);
+    for (const rec of this.#recs.values()) if (!rec.waiting) this.#route(rec);
     for (const f of this.#flush) f();
+  }
+
+  /** Polls (while some pipeline waits) for view builds to finish, then loads and sends their snapshots. */
+  #pollBuilds(): void {
+    if (this.#buildPoll !== undefined) return;
+    this.#buildPoll = setInterval(() => {
+      let waiting = 0;
+      for (const rec of [...this.#recs.values()]) {
+        if (!rec.waiting) continue;
+        if (this.#source.building(rec.pipeline.shape.table)) {
+          waiting++;
+          continue;
+        }
+        try {
+          rec.pipeline.load(this.#read);
+        } catch (error) {
+          this.#fail(rec, error);
+          continue;
+        }
+        rec.waiting = false;
+        this.#route(rec);
+        const snapshot = rec.pipeline.snapshot();
+        for (const s of rec.subscribers) s.snapshot(snapshot);
+      }
+      if (waiting === 0) {
+        clearInterval(this.#buildPoll);
+        this.#buildPoll = undefined;
+      }
+      for (const f of this.#flush) f();
+    }, this.#limits.buildPollMs);
+    this.#buildPoll.unref();
   }
 }
 

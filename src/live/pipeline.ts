@@ -47,7 +47,7 @@ export class Pipeline {
   readonly params: Params;
   #shape: LiveShape;
   #filter: RowFilter;
-  #window!: Window;
+  #window: Window = new Window([], 0);
   #offset = 0;
   #limit: number | null = null;
   /** Names this incarnation of the change stream: a resume names it with its seq. */
@@ -114,6 +114,11 @@ export class Pipeline {
   /** After a reload the same SQL compiles to an equal query: keep the rows, use the new object. */
   adopt(shape: LiveShape): void {
     this.#shape = shape;
+  }
+
+  /** Checks the parameters without reading rows (for a pipeline that waits for a view build). */
+  validate(read: Read): void {
+    read((txn) => this.#shape.query.open(txn, this.params));
   }
 
   snapshot(): Snapshot {

@@ -12,4 +12,10 @@ export interface LiveSource {
   read<T>(fn: (txn: ReadTxn) => T): T;
   /** Calls `listener` after a hot reload swapped in new compiled views. */
   onRoutesChanged(listener: () => void): void;
+  /**
+   * Whether the view's table is being (re)built from stored state: its rows
+   * are incomplete and its writes do not all arrive as deltas. Live results
+   * wait for the build (polled; see LiveQueries).
+   */
+  building(table: string): boolean;
 }

@@ -4,6 +4,7 @@ import t from "tap";
 import { LiveQueries } from "../../src/live/live-queries.js";
 import { FakeSource, type ViewSpec } from "./helpers/fake-source.js";
 import { Recorder } from "./helpers/recorder.js";
+import { Waiter } from "./helpers/e2e.js";
 
 const PEOPLE: ViewSpec = {
   name: "people", table: "people",
@@ -197,4 +198,32 @@ t.test("row cap: a live result that grows past maxRows ends with ERR_TOO_MANY_RO
   rec.begin(live.subscribe({ view: "people", query: "all", params: { c: "x" } }, rec));
   for (const pk of ["a", "b", "c"]) source.commit([{ view: "people", pk, row: { city: "x" } }]);
   t.equal(rec.ended?.code, "ERR_TOO_MANY_ROWS");
+});
+
+t.test("a view being built: subscriptions wait for it, then get the snapshot; one-shot queries say ERR_VIEW_BUILDING", async (t) => {
+  const { source, live, put } = setup({ buildPollMs: 2 });
+  put("a", { name: "Ann", city: "Oslo" });
+  const following = new Recorder();
+  following.begin(live.subscribe({ view: "people", query: "byCity", params: { city: "Oslo" } }, following));
+  source.buildingTables.add("people");
+  source.reload([PEOPLE]);
+  t.same(following.resets, ["the view is being rebuilt"], "a reload that starts a build resets the subscribers");
+  const early = new Recorder();
+  early.begin(live.subscribe({ view: "people", query: "byCity", params: { city: "Oslo" } }, early));
+  t.ok(early.pending, "a new subscriber waits for the build");
+  t.throws(() => live.query("people", "byCity", { city: "Oslo" }), { code: "ERR_VIEW_BUILDING" });
+  t.throws(() => live.subscribe({ view: "people", query: "byCity", params: {} }, new Recorder()), { code: "ERR_PARAM_MISSING" }, "parameters are still checked at once");
+  put("b", { name: "Bob", city: "Oslo" });
+  t.equal(early.changes.length, 0, "no changes while building");
+  const waiter = new Waiter();
+  early.onSnapshot = () => waiter.poke();
+  following.onSnapshot = () => waiter.poke();
+  source.buildingTables.delete("people");
+  await waiter.until(() => !early.pending && !following.pending, "the snapshots after the build");
+  t.same(early.keys(), ["a", "b"]);
+  t.same(following.keys(), ["a", "b"]);
+  put("c", { name: "Cy", city: "Oslo" });
+  t.same(early.keys(), ["a", "b", "c"], "and the stream goes on");
+  t.same(live.query("people", "byCity", { city: "Oslo" }).rows.length, 3);
+  live.stop();
 });

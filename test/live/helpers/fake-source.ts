@@ -18,6 +18,8 @@ export class FakeSource implements LiveSource {
   #views = new Map<string, CompiledView>();
   readonly #listeners: ((d: readonly RowDelta[]) => void)[] = [];
   readonly #reloads: (() => void)[] = [];
+  /** Tables being "built": live results wait for them. */
+  readonly buildingTables = new Set<string>();
   /** Rows written, by table and pk (the model). */
   readonly model = new Map<string, Map<string, Row>>();
 
@@ -47,6 +49,10 @@ export class FakeSource implements LiveSource {
 
   onRoutesChanged(listener: () => void): void {
     this.#reloads.push(listener);
+  }
+
+  building(table: string): boolean {
+    return this.buildingTables.has(table);
   }
 
   /** Applies row writes in one "commit" (null deletes), then notifies, like the committer's onDurable. */

@@ -13,12 +13,15 @@ export class Recorder implements LiveSubscriber {
   seq = 0;
   stream = "";
   handle: LiveSubscription | undefined;
+  /** Waiting for a snapshot (the view is being built). */
+  pending = false;
 
   /** Takes the subscription's start (snapshot or resumed changes). */
   begin(handle: LiveSubscription): this {
     this.handle = handle;
     const s = handle.start;
     if (s.kind === "snapshot") this.#snapshot(s.snapshot);
+    else if (s.kind === "pending") this.pending = true;
     else {
       this.stream = s.stream;
       this.seq = s.seq;
@@ -41,10 +44,19 @@ export class Recorder implements LiveSubscriber {
     this.result.apply(JSON.parse(change.json) as ChangeOp[]);
   }
 
-  reset(reason: string, snapshot: Snapshot): void {
+  reset(reason: string): void {
     this.resets.push(reason);
-    this.#snapshot(snapshot);
+    this.pending = true;
   }
+
+  snapshot(snapshot: Snapshot): void {
+    this.pending = false;
+    this.#snapshot(snapshot);
+    this.onSnapshot?.();
+  }
+
+  /** Called after a late snapshot (tests wait on it). */
+  onSnapshot: (() => void) | undefined;
 
   end(error: Error & { code: string }): void {
     this.ended = error;
