@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import WebSocket from "ws";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const EXE = join(ROOT, "dist/calyx");
@@ -116,6 +117,29 @@ function post(url: string, path: string, value: unknown): Promise<Response> {
 }
 
 /** Files under the cache folder, relative to the test folder; `natives` keeps the .node files only. */
+/** A live query over WebSocket (uWS in the executable): the snapshot, then a change pushed by a write. */
+async function liveQuery(t: Test, url: string): Promise<void> {
+  const ws = new WebSocket(`${url.replace("http", "ws")}/_calyx/ws`);
+  t.teardown(() => ws.close());
+  const inbox: { type: string; [k: string]: unknown }[] = [];
+  const arrived: (() => void)[] = [];
+  ws.on("message", (d: Buffer) => { inbox.push(JSON.parse(String(d)) as { type: string }); for (const f of arrived.splice(0)) f(); });
+  const next = async (type: string): Promise<Record<string, unknown>> => {
+    const deadline = Date.now() + START_DEADLINE_MS;
+    for (;;) {
+      const i = inbox.findIndex((m) => m.type === type);
+      if (i >= 0) return inbox.splice(i, 1)[0] as Record<string, unknown>;
+      if (Date.now() > deadline) throw new Error(`no ${type} message; got ${JSON.stringify(inbox)}`);
+      await new Promise<void>((r) => { arrived.push(r); setTimeout(r, 200); });
+    }
+  };
+  await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
+  ws.send(JSON.stringify({ type: "subscribe", sub: "ann", view: "customers", query: "byName", params: { name: "Ann" } }));
+  t.match(await next("snapshot"), { sub: "ann", rows: [{ row: { name: "Ann", email: "a@x.io" } }] }, "the live query starts with the stored row");
+  t.equal((await post(url, "/customers/c2", { name: "Ann", email: "ann2@x.io" })).status, 200);
+  t.match(await next("change"), { sub: "ann", ops: [{ op: "add", key: "c2", row: { name: "Ann", email: "ann2@x.io" } }] }, "a write is pushed to the subscriber");
+}
+
 function cacheFiles(p: Place, natives = true): string[] {
   const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name).slice(p.dir.length + 1)]));
@@ -162,6 +186,7 @@ function tests(): void {
     const second = await start(t, p, p.exe, ["run", p.project, "--port", "0", "--data", data]);
     t.same(await body(await fetch(`${second.url}/customers/c1`)), { name: "Ann", email: "a@x.io" });
     t.same(await body(await fetch(`${second.url}/customers/by-name/Ann`)), [{ name: "Ann", email: "a@x.io" }]);
+    await liveQuery(t, second.url);
     t.same(cacheFiles(p), unpacked, "a later start adds nothing to the cache");
     t.same(unpacked.map((f) => statSync(join(p.dir, f)).ino), inodes, "a later start rewrites nothing");
     second.proc.kill("SIGTERM");
