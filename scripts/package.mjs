@@ -122,6 +122,8 @@ async function packageLocked(config, { check, log, started }) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // `node scripts/package.mjs | head -1` should not end in an EPIPE stack trace.
+  process.stdout.on("error", (error) => { if (error.code === "EPIPE") process.exitCode ??= 0; else throw error; });
   const { values } = parseArgs({ options: { config: { type: "string", default: "pkg.config.json" }, "no-check": { type: "boolean", default: false } } });
   try {
     await packageExecutable({ configFile: values.config, check: !values["no-check"] });
