@@ -2,7 +2,7 @@
 // The rules (guard, per-write rollback, batch failure, backpressure) are in
 // README.md "Group commit"; the comments here say why the code is shaped so.
 import { StorageError } from "./errors.js";
-import { entityLogKey, journalKey, partitionOf, stateKey } from "./layout.js";
+import { decodeJournalKey, entityLogKey, journalKey, partitionOf, stateKey } from "./layout.js";
 import type {
   CommitHook,
   CommitResult,
@@ -164,6 +164,9 @@ export class Committer {
     // moment, and the next batch accumulates while this one fsyncs.
     this.#store
       .write((txn) => {
+        // The journal head is read inside the write transaction: even if
+        // another process committed to this folder, we append after it.
+        this.#nextGlobalSeq = journalHeadIn(txn) + 1;
         batch = this.#take();
         this.#inFlight = batch.length;
         outcomes = this.#apply(txn, batch);
@@ -334,6 +337,11 @@ export class Committer {
       else o.pending.reject(o.error);
     }
   }
+}
+
+function journalHeadIn(txn: CommitTxn): number {
+  for (const { key } of txn.range("journal", { reverse: true, limit: 1 })) return decodeJournalKey(key);
+  return 0;
 }
 
 function fail(pending: Pending, error: unknown): Outcome {

@@ -304,3 +304,27 @@ void t.test("programmer errors are loud", async (t) => {
   await b.stop();
   await store.close();
 });
+
+void t.test("two committers on one folder (e.g. two processes) never overwrite each other's journal", async (t) => {
+  const dir = t.testdir();
+  const s1 = openLmdbStore({ path: dir });
+  const s2 = openLmdbStore({ path: dir });
+  const c1 = new Committer(s1);
+  const c2 = new Committer(s2);
+  c1.start();
+  c2.start();
+  const results = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? c1 : c2).submit(kv(`e${i}`, 0, i))),
+  );
+  t.same(results.map((r) => r.globalSeq).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 1), "distinct journal positions");
+  // the guard works across them too
+  await t.rejects(c2.submit(kv("e0", 0, "again")), { code: "ERR_WRITER_CONFLICT" });
+  await c1.stop();
+  await c2.stop();
+  await s1.close();
+  await s2.close();
+  const s = openLmdbStore({ path: dir });
+  t.equal(s.readJournal(1, 100).length, 40);
+  for (let i = 0; i < 40; i++) t.same(s.getState("customer", `e${i}`), { seq: 1, state: i });
+  await s.close();
+});
