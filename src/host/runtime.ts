@@ -318,6 +318,11 @@ export class Runtime {
     });
   }
 
+  /** Counts a query answered outside query() (a streamed HTTP response), for /_calyx/metrics. */
+  countQuery(viewName: string, queryName: string): void {
+    this.#metrics.query(viewName, queryName);
+  }
+
   /** Prometheus text for /_calyx/metrics. */
   metrics(): string {
     return this.#metrics.render();

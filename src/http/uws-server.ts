@@ -16,6 +16,11 @@ export interface HttpOptions {
   readonly log: (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
   /** Registers more handlers (WebSocket, streams) before the catch-all route. */
   readonly extend?: (app: UWS.TemplatedApp) => void;
+  /**
+   * Answers a query route itself (streamed: JSON array, NDJSON, SSE) and
+   * returns true, or returns false to let the buffered JSON path answer.
+   */
+  readonly streamQuery?: (res: UWS.HttpResponse, query: { view: string; query: string; params: Record<string, string>; headers: Record<string, string> }) => boolean;
 }
 
 /** Raised when the port cannot be bound (in use, or not permitted). */
@@ -156,6 +161,8 @@ export class UwsServer {
   }
 
   #query(res: UWS.HttpResponse, target: Extract<Route, { kind: "query" }>, request: CallRequest): void {
+    const stream = this.#options.streamQuery;
+    if (stream && stream(res, { view: target.view, query: target.query, params: { ...request.query, ...request.params }, headers: request.headers })) return;
     try {
       const result = this.#service.query(target.view, target.query, { ...request.query, ...request.params });
       if (result.shape === "single") {
