@@ -35,7 +35,7 @@ options:
   --connections N      open-loop connections (default 128)
   --gen-procs N        load-generator processes (default 1: the machine has few cores)
   --nice N             run servers, generators and wrk at nice N (default -10 as root, else 0): shields them from other work on a shared machine
-  --quiet-wait S       wait up to S seconds before each step for other processes to go quiet (default 5 quick, 20 full; 0 = never)
+  --quiet-wait S       wait up to S seconds before each step for other processes to go quiet (default 0 quick, 20 full; 0 = never)
   --set name=value     override a scenario setting (e.g. --set customers=1000000 --set rates=1000,4000)
 `;
 
@@ -155,14 +155,15 @@ async function main(): Promise<number> {
       const session = new Session({
         quick, repeats: Number(values.repeats ?? (quick ? 1 : 3)), targets, workers: values.workers === undefined ? undefined : Number(values.workers),
         durability, cpuProfDir, calyx, calyxUnavailable,
-        quietWaitMs: Number(values["quiet-wait"] ?? (quick ? 5 : 20)) * 1000,
+        quietWaitMs: Number(values["quiet-wait"] ?? (quick ? 0 : 20)) * 1000,
         generatorProcesses: Number(values["gen-procs"]), connections: Number(values.connections), overrides,
       }, generator);
       const f = session.machine.fsync;
       process.stdout.write(`machine: ${session.machine.cores} cores, ${session.machine.cpuModel}, ${session.machine.kernel}; fsync p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms; commit ${session.run.commit}${session.run.dirty.length > 0 ? ` + ${session.run.dirty.length} uncommitted files in src/bin/scripts` : ""}\n`);
+      const started = performance.now();
       try {
         const result = await scenario.run(session);
-        process.stdout.write(`\n${result.summary.join("\n")}\n\nwrote bench/results/${scenario.name}.json\n`);
+        process.stdout.write(`\n${result.summary.join("\n")}\n\nwrote bench/results/${scenario.name}.json (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
       } catch (error) {
         failed++;
         process.stderr.write(`bench: ${scenario.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
