@@ -195,6 +195,26 @@ function tests(): void {
     t.match(cacheFiles(p, false).filter((f) => f.includes("/code/")), [/\/code\/cli\.cjs-[0-9a-f]{16}-x64\.exit\.v8cache$/]);
   });
 
+  t.test("backup, restore and views list from the executable", async (t) => {
+    const p = place(t);
+    const data = join(p.dir, "data");
+    const server = await start(t, p, p.exe, ["run", p.project, "--port", "0", "--data", data]);
+    t.equal((await post(server.url, "/customers/c1", { name: "Ann", email: "a@x.io" })).status, 200);
+    // A backup while the server runs, as documented.
+    const backup = await run(p, p.exe, ["backup", join(p.dir, "b.calyx-backup"), "--data", data]);
+    t.equal(backup.code, 0, backup.stderr);
+    server.proc.kill("SIGTERM");
+    t.equal(await server.exited, 0);
+    const restored = join(p.dir, "restored");
+    const restore = await run(p, p.exe, ["restore", join(p.dir, "b.calyx-backup"), "--data", restored]);
+    t.equal(restore.code, 0, restore.stderr);
+    const views = await run(p, p.exe, ["views", "list", p.project, "--data", restored]);
+    t.equal(views.code, 0, views.stderr);
+    t.match(views.stdout, /customers/);
+    const again = await start(t, p, p.exe, ["run", p.project, "--port", "0", "--data", restored]);
+    t.same(await body(await fetch(`${again.url}/customers/by-name/Ann`)), [{ name: "Ann", email: "a@x.io" }]);
+  });
+
   t.test("concurrent first starts share one cache safely", async (t) => {
     const p = place(t);
     const runs = await Promise.all(Array.from({ length: 6 }, () => run(p, p.exe, ["--version"])));
