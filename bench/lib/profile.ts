@@ -17,6 +17,7 @@ interface CallFrame {
 interface ProfileNode {
   readonly id: number;
   readonly callFrame: CallFrame;
+  readonly children?: readonly number[];
 }
 
 interface CpuProfile {
@@ -41,7 +42,16 @@ export interface ThreadProfile {
   readonly thread: string;
   readonly wallMs: number;
   readonly busyMs: number;
+  /** Self time per function. */
   readonly top: readonly HotFunction[];
+  /**
+   * Self time charged to the nearest project function on the stack (src/ or
+   * the user's project), so that time in native code, Node internals and
+   * npm packages lands on the Calyx function that asked for it.
+   */
+  readonly byOwner: readonly HotFunction[];
+  /** Self time per file / package. */
+  readonly byFile: readonly HotFunction[];
 }
 
 const maps = new Map<string, SourceMap | null>();
@@ -123,7 +133,43 @@ export function summarizeProfile(file: string, topN = 20, window?: ProfileWindow
     const id = p.samples[i] as number;
     self.set(id, (self.get(id) ?? 0) + dt);
   }
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const located = new Map<number, string>();
+  const where = (id: number): string => {
+    let w = located.get(id);
+    if (w === undefined) {
+      const frame = byId.get(id)?.callFrame;
+      w = frame ? locate(frame) : "(unknown)";
+      located.set(id, w);
+    }
+    return w;
+  };
+  // Calyx's own code, or the user's project (the example or a bench project).
+  const isProject = (w: string): boolean => w.startsWith("src/") || w.startsWith("examples/") || w.startsWith("bench/projects/");
+  const ownerOf = new Map<number, string>();
+  const owner = (id: number): string => {
+    let o = ownerOf.get(id);
+    if (o !== undefined) return o;
+    const chain: number[] = [];
+    let cur: number | undefined = id;
+    while (cur !== undefined && !ownerOf.has(cur) && !isProject(where(cur))) {
+      chain.push(cur);
+      cur = parent.get(cur);
+    }
+    // No project frame at all: name the callback the event loop entered (the child of "(root)").
+    const entry = chain.length >= 2 ? (chain[chain.length - 2] as number) : id;
+    o = cur === undefined ? `(no project frame) ${where(entry)}` : (ownerOf.get(cur) ?? where(cur));
+    for (const c of chain) ownerOf.set(c, o);
+    if (cur !== undefined) ownerOf.set(cur, ownerOf.get(cur) ?? o);
+    return o;
+  };
   const byWhere = new Map<string, number>();
+  const byOwnerMap = new Map<string, number>();
+  const byFileMap = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, us: number): void => {
+    m.set(k, (m.get(k) ?? 0) + us);
+  };
   let idle = 0;
   let total = 0;
   for (const [id, us] of self) {
@@ -134,15 +180,21 @@ export function summarizeProfile(file: string, topN = 20, window?: ProfileWindow
       idle += us;
       continue;
     }
-    const w = locate(frame);
-    byWhere.set(w, (byWhere.get(w) ?? 0) + us);
+    const w = where(id);
+    add(byWhere, w, us);
+    const special = frame.functionName === "(garbage collector)" || frame.functionName === "(program)";
+    add(byOwnerMap, special ? w : owner(id), us);
+    add(byFileMap, w.startsWith("(") ? w : w.includes(" (") ? (w.split(" (")[0] ?? w) : w.startsWith("node:") ? (w.split(" ")[0] ?? w) : (w.split(":")[0] ?? w), us);
   }
   const busy = total - idle;
-  const top = [...byWhere.entries()].sort((a, b) => b[1] - a[1]).slice(0, topN)
-    .map(([where, us]) => ({ where, selfMs: Math.round(us / 100) / 10, share: busy > 0 ? us / busy : 0 }));
+  const rank = (m: Map<string, number>, n: number): HotFunction[] => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
+    .map(([w, us]) => ({ where: w, selfMs: Math.round(us / 100) / 10, share: busy > 0 ? us / busy : 0 }));
+  const top = rank(byWhere, topN);
+  const byOwner = rank(byOwnerMap, topN);
+  const byFile = rank(byFileMap, Math.min(topN, 12));
   const ranWorker = [...byWhere.keys()].some((k) => k.includes("worker-main") || k.includes("entity-runner"));
   const wall = window ? Math.max(0, last - first) : p.endTime - p.startTime;
-  return { file: basename(file), thread: ranWorker ? "worker" : "main", wallMs: Math.round(wall / 1000), busyMs: Math.round(busy / 1000), top };
+  return { file: basename(file), thread: ranWorker ? "worker" : "main", wallMs: Math.round(wall / 1000), busyMs: Math.round(busy / 1000), top, byOwner, byFile };
 }
 
 export function summarizeProfileDir(dir: string, topN = 20, window?: ProfileWindow): ThreadProfile[] {
@@ -150,12 +202,18 @@ export function summarizeProfileDir(dir: string, topN = 20, window?: ProfileWind
   return readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).sort().map((f) => summarizeProfile(join(dir, f), topN, window));
 }
 
-export function renderProfiles(profiles: readonly ThreadProfile[]): string[] {
+function rows(hs: readonly HotFunction[], n: number): string[] {
+  return hs.slice(0, n).map((h) => `| ${(h.share * 100).toFixed(1)}% | ${h.selfMs.toFixed(0)} | \`${h.where}\` |`);
+}
+
+export function renderProfiles(profiles: readonly ThreadProfile[], topN = 15): string[] {
   const out: string[] = [];
   for (const p of profiles) {
-    out.push("", `${p.thread} thread (${p.file}): ${(p.busyMs / 1000).toFixed(1)} s busy of ${(p.wallMs / 1000).toFixed(1)} s (${p.wallMs > 0 ? ((p.busyMs / p.wallMs) * 100).toFixed(0) : 0}% of a core)`, "",
-      "| self % of busy | self ms | function |", "|---:|---:|---|",
-      ...p.top.map((h) => `| ${(h.share * 100).toFixed(1)}% | ${h.selfMs.toFixed(0)} | \`${h.where}\` |`));
+    out.push("", `**${p.thread} thread** (${p.file}): ${(p.busyMs / 1000).toFixed(1)} s busy of ${(p.wallMs / 1000).toFixed(1)} s (${p.wallMs > 0 ? ((p.busyMs / p.wallMs) * 100).toFixed(0) : 0}% of a core)`, "",
+      "Self time per function:", "", "| % of busy | ms | function |", "|---:|---:|---|", ...rows(p.top, topN), "",
+      "Charged to the nearest project function on the stack (its native, Node and npm callees included):", "",
+      "| % of busy | ms | function |", "|---:|---:|---|", ...rows(p.byOwner ?? [], topN), "",
+      "Per file / package:", "", "| % of busy | ms | file |", "|---:|---:|---|", ...rows(p.byFile ?? [], 10));
   }
   return out;
 }
