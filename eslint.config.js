@@ -17,12 +17,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**/*.ts", "bench/**/*.ts"],
+    files: ["test/**/*.ts", "bench/**/*.ts", "examples/*/test/**/*.ts"],
     rules: {
       "@typescript-eslint/no-explicit-any": "off",
       // tap's t.test() promises are awaited by tap itself: the idiom is to not await them.
       "@typescript-eslint/no-floating-promises": ["error", {
-        allowForKnownSafeCalls: [{ from: "package", package: "tap", name: ["test", "Test", "TAP"] }],
+        allowForKnownSafeCalls: [
+          { from: "package", package: "tap", name: ["test", "Test", "TAP"] },
+          { from: "package", package: "node:test", name: ["test", "it", "describe", "suite"] },
+        ],
         allowForKnownSafePromises: [{ from: "package", package: "@tapjs/core", name: "PromiseWithSubtest" }],
       }],
     },
