@@ -1,5 +1,6 @@
-// The single executable's entry point (scripts/package.mjs bundles it as the
-// SEA main script). Before handing over to the CLI (bin/calyx.ts) it
+// The entry of the single executable's CLI bundle (asset cli.cjs, run by the
+// SEA main script, main.ts, through the code cache). Before handing over to
+// the CLI (bin/calyx.ts) it
 //   - gives the worker pool the embedded worker script,
 //   - unpacks the native addons into the cache folder, so an unwritable cache
 //     fails first, in one clear line, rather than deep inside a module load,
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
  * ./.calyx of the current folder unless --data says otherwise (never in the
  * cache folder, which may be wiped).
  */
-export function embeddedArgs(args: readonly string[], projectDir: string): string[] {
+function embeddedArgs(args: readonly string[], projectDir: string): string[] {
   const first = args[0];
   if (first === undefined || (first.startsWith("-") && first !== "--help" && first !== "-h")) return embeddedArgs(["run", ...args], projectDir);
   if (!PROJECT_COMMANDS.has(first)) return [...args];
