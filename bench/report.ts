@@ -32,7 +32,9 @@ function machineLines(results: readonly ScenarioResult[]): string[] {
   out.push("- Disk fsync latency, measured at the start of each run (4 KiB write + fsync, 200 times, in the folder holding the data):");
   for (const r of results) {
     const f = r.machine.fsync;
-    out.push(`  - ${r.scenario}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms (≈ ${f.perSecond.toLocaleString("en-US")} fsyncs/s one at a time)`);
+    const a = r.fsyncAfter;
+    out.push(`  - ${r.scenario}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms (≈ ${f.perSecond.toLocaleString("en-US")} fsyncs/s one at a time)`
+      + (a ? `; at the end: p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms` : ""));
   }
   return out;
 }

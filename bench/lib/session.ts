@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Generator } from "./generator.js";
-import { machineInfo, runInfo, type MachineInfo, type RunInfo } from "./machine.js";
+import { machineInfo, probeFsync, runInfo, type FsyncProbe, type MachineInfo, type RunInfo } from "./machine.js";
 import { RESULTS_DIR } from "./paths.js";
 import { getBenchNice, machineBusy, machineCpu, processCpuMs } from "./proc.js";
 import { startTarget, TargetUnavailable, type CalyxBuild, type Target, type TargetName, type TargetOptions } from "./targets.js";
@@ -35,6 +35,8 @@ export interface ScenarioResult<D = unknown> {
   readonly scenario: string;
   readonly mode: "quick" | "full";
   readonly machine: MachineInfo;
+  /** The fsync probe again at the end: the disk is shared, and its latency drifts. */
+  readonly fsyncAfter?: FsyncProbe;
   readonly run: RunInfo;
   readonly settings: Record<string, unknown>;
   /** Target → why it did not run. */
@@ -173,7 +175,7 @@ export class Session {
   /** Writes bench/results/<scenario>.json (latest run, full or quick). */
   save<D>(scenario: string, settings: Record<string, unknown>, data: D, render: (r: ScenarioResult<D>) => string[]): ScenarioResult<D> {
     const draft: ScenarioResult<D> = {
-      scenario, mode: this.options.quick ? "quick" : "full", machine: this.machine, run: this.run,
+      scenario, mode: this.options.quick ? "quick" : "full", machine: this.machine, fsyncAfter: probeFsync(), run: this.run,
       settings: { ...settings, repeats: this.options.repeats, nice: getBenchNice(), connections: this.options.connections, generatorProcesses: this.options.generatorProcesses, workers: this.options.workers ?? "default", durability: this.options.durability, contendedWaits: this.contendedWaits },
       unavailable: this.unavailable, data, summary: [],
     };
