@@ -1,16 +1,14 @@
 // The on-disk Store: one LMDB environment (lmdb-js) in a data folder, one named
 // database per DbName, binary keys from key-codec.ts, msgpack values.
 // Layout and durability rules: README.md.
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, statfsSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, statfsSync } from "node:fs";
 import { asBinary, open, type Database, type RootDatabase, type Transaction as LmdbTransaction } from "lmdb";
 import { StorageError, isDiskFullError } from "./errors.js";
+import { checkDataFileHeader, checkFormatVersion, writeFormatVersion } from "./format-check.js";
 import { decodeKey } from "./key-codec.js";
 import {
   DB_NAMES,
   FORMAT_VERSION,
-  META_CREATED_AT_KEY,
-  META_FORMAT_VERSION_KEY,
   decodeJournalKey,
   entityLogRange,
   journalKey,
@@ -142,6 +140,7 @@ export class LmdbStore implements Store, FaultInjection {
       );
     }
     try {
+      const format = checkFormatVersion(env, options.path, options.readOnly === true);
       const dbs = {} as Record<DbName, Db>;
       for (const name of DB_NAMES) {
         const db = env.openDB<unknown, Buffer>({ name, keyEncoding: "binary", encoding: "msgpack" });
@@ -154,7 +153,7 @@ export class LmdbStore implements Store, FaultInjection {
         }
         dbs[name] = db;
       }
-      checkFormatVersion(options.path, dbs, options.readOnly === true);
+      if (format === "fresh") writeFormatVersion(dbs.meta);
       return new LmdbStore(options, env, dbs);
     } catch (error) {
       void env.close();
@@ -442,66 +441,6 @@ export class LmdbStore implements Store, FaultInjection {
       },
     };
   }
-}
-
-// LMDB trusts its meta pages: opening a file that is not an LMDB environment
-// can crash the process (SIGSEGV) instead of failing. Check the first meta
-// page's magic and data version before handing the file to LMDB.
-const LMDB_MAGIC = 0xbeefc0de;
-const LMDB_DATA_VERSION = 2;
-const LMDB_META_MAGIC_OFFSET = 24;
-
-/** Throws ERR_OPEN_FAILED unless `dir`/data.mdb is absent or starts like an LMDB data file. */
-export function checkDataFileHeader(dir: string): void {
-  const file = join(dir, "data.mdb");
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return;
-    throw new StorageError("ERR_OPEN_FAILED", `cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    const head = Buffer.alloc(LMDB_META_MAGIC_OFFSET + 8);
-    const n = readSync(fd, head, 0, head.length, 0);
-    const size = fstatSync(fd).size;
-    if (size === 0) return; // created but never written: LMDB initialises it
-    if (n < head.length || head.readUInt32LE(LMDB_META_MAGIC_OFFSET) !== LMDB_MAGIC || head.readUInt32LE(LMDB_META_MAGIC_OFFSET + 4) !== LMDB_DATA_VERSION) {
-      throw new StorageError(
-        "ERR_OPEN_FAILED",
-        `${file} is not an LMDB data file of the version lmdb-js 3 writes (bad magic/version in its first page); ` +
-          `it is damaged or not a Calyx data file — restore it from a backup`,
-      );
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function checkFormatVersion(path: string, dbs: Record<DbName, Db>, readOnly: boolean): void {
-  const found = dbs.meta.get(META_FORMAT_VERSION_KEY);
-  if (found === FORMAT_VERSION) return;
-  if (found === undefined) {
-    const empty = DB_NAMES.every((name) => dbs[name].getKeysCount({ limit: 1 }) === 0);
-    if (empty && !readOnly) {
-      dbs.meta.transactionSync(() => {
-        void dbs.meta.put(META_FORMAT_VERSION_KEY, FORMAT_VERSION);
-        void dbs.meta.put(META_CREATED_AT_KEY, Date.now());
-      });
-      return;
-    }
-    if (empty) throw new StorageError("ERR_OPEN_FAILED", `data folder ${path} is empty and was opened read-only; open it read-write first`);
-    throw new StorageError(
-      "ERR_FORMAT_VERSION",
-      `data folder ${path} holds data but no storage format version: it was not written by Calyx ` +
-        `(or by a pre-release without versions); refusing to read it. Point --data at a Calyx data folder or an empty one`,
-    );
-  }
-  throw new StorageError(
-    "ERR_FORMAT_VERSION",
-    `data folder ${path} was written by storage format ${String(found)}; this Calyx reads format ${FORMAT_VERSION}. ` +
-      `Nothing was read or changed. Run the Calyx version that wrote it to \`calyx export\` the data, then \`calyx import\` it here`,
-  );
 }
 
 interface LmdbRange {

@@ -49,7 +49,10 @@ void t.test("an LMDB folder with data but no format version is refused", async (
   const raw = open({ path: dir, maxDbs: 16, noSubdir: false });
   await raw.openDB({ name: "state", keyEncoding: "binary" }).put(Buffer.from("k"), 1);
   await raw.close();
-  t.throws(() => openLmdbStore({ path: dir }), { code: "ERR_FORMAT_VERSION" });
+  t.throws(() => openLmdbStore({ path: dir }), { code: "ERR_FORMAT_VERSION", message: /not written by Calyx/ });
+  const raw2 = open({ path: dir, maxDbs: 16, noSubdir: false });
+  t.equal(raw2.openDB({ name: "journal", create: false } as unknown as { name: string }), undefined, "no database was created in the foreign folder");
+  await raw2.close();
 });
 
 void t.test("a file where the folder should be is ERR_OPEN_FAILED", async (t) => {
