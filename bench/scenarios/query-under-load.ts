@@ -106,6 +106,11 @@ function render(r: ScenarioResult<QulData>): string[] {
     return [t, fmtRatio(ratio(at(top), at(Math.min(...d.writeRates))))];
   });
   out.push("", `Query p99 with writes at ${num(top)}/s ÷ query p99 with ${num(Math.min(...d.writeRates))} writes/s:`, "", ...table(["server", "growth"], growth));
+  if (present.includes("calyx")) {
+    const q99 = (t: TargetName, w: number): number[] => d.steps.filter((x) => x.target === t && x.writeRate === w).map((x) => x.step.groups["queries"]?.p99 ?? NaN);
+    out.push("", "Calyx ÷ baseline, query p99 (lower is better for Calyx):", "", ...table(["writes", "Calyx ÷ uWS hello-world", "Calyx ÷ Fastify + SQLite"],
+      d.writeRates.map((w) => [`${num(w)}/s`, fmtRatio(ratio(q99("calyx", w), q99("uws-hello", w))), fmtRatio(ratio(q99("calyx", w), q99("fastify-sqlite", w)))])));
+  }
   for (const [t, why] of Object.entries(r.unavailable)) out.push("", `${t} was not measured: ${why.split("\n")[0] ?? ""}`);
   return out;
 }

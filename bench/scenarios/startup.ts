@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineScenario } from "../lib/scenario.js";
 import type { ScenarioResult, Session } from "../lib/session.js";
-import { check, fmt, num, spread, table } from "../lib/stats.js";
+import { check, fmt, fmtRatio, num, ratio, spread, table } from "../lib/stats.js";
 import { processRssKb } from "../lib/proc.js";
 import { spawnTarget, TARGET_LABELS, TargetUnavailable, type Spawned, type TargetName } from "../lib/targets.js";
 
@@ -135,6 +135,9 @@ function render(r: ScenarioResult<StartupData>): string[] {
     }
   }
   out.push("", ...table(["server", "entities", "listening (ms)", "first response (ms)", "status", "RSS (MiB)"], rows));
+  const first = (t: TargetName, e: number): number[] => d.runs.filter((x) => x.target === t && x.entities === e).map((x) => x.firstResponseMs);
+  out.push("", ...table(["entities", "Calyx ÷ Fastify + SQLite (first response)", "Calyx ÷ uWS hello-world (first response)"],
+    d.entityCounts.map((e) => [num(e), fmtRatio(ratio(first("calyx", e), first("fastify-sqlite", e))), fmtRatio(ratio(first("calyx", e), first("uws-hello", 0)))])));
   const many = Math.max(...d.entityCounts);
   const calyx = d.runs.filter((x) => x.target === "calyx" && x.entities === many).map((x) => x.firstResponseMs);
   if (calyx.length > 0) {
