@@ -110,25 +110,29 @@ export function makeCompiledQuery(q: QueryParts): CompiledQuery {
     return { rows: rows(), info };
   };
 
-  function* execute(txn: ReadTxn, params: Params): Generator<Row> {
-    if (select.countField !== null) {
-      check(params);
-      yield { [select.countField]: countRows(txn, select.table, plan, params) };
-      return;
-    }
-    const cursor = open(txn, params);
-    if (page === null) {
-      yield* cursor.rows;
-      return;
-    }
+  function* countResult(txn: ReadTxn, params: Params, field: string): Generator<Row> {
+    yield { [field]: countRows(txn, select.table, plan, params) };
+  }
+
+  function* pageResult(cursor: QueryCursor, fields: NonNullable<typeof page>): Generator<Row> {
     const items = [...cursor.rows];
     const info = cursor.info();
-    const out: Record<string, unknown> = { [page.itemsField]: items };
-    if (page.nextPageTokenField !== null) out[page.nextPageTokenField] = info.nextPageToken;
-    if (page.hasMoreField !== null) out[page.hasMoreField] = info.hasMore;
-    if (page.totalCountField !== null) out[page.totalCountField] = info.totalCount;
+    const out: Record<string, unknown> = { [fields.itemsField]: items };
+    if (fields.nextPageTokenField !== null) out[fields.nextPageTokenField] = info.nextPageToken;
+    if (fields.hasMoreField !== null) out[fields.hasMoreField] = info.hasMore;
+    if (fields.totalCountField !== null) out[fields.totalCountField] = info.totalCount;
     yield out;
   }
+
+  // Parameters are checked when execute() is called; storage is read only as the result is consumed.
+  const execute = (txn: ReadTxn, params: Params): Iterable<Row> => {
+    if (select.countField !== null) {
+      check(params);
+      return countResult(txn, params, select.countField);
+    }
+    const cursor = open(txn, params);
+    return page === null ? cursor.rows : pageResult(cursor, page);
+  };
 
   const explain = (): string =>
     explainPlan({

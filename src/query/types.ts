@@ -72,7 +72,10 @@ export interface CompiledQuery {
   coerceParams(raw: Readonly<Record<string, string>>): Record<string, unknown>;
   /** The plan, readable (for `calyx views explain`). */
   explain(): string;
-  /** Results in the query's shape (rows for list/single; one object for page and count). Lazy. */
+  /**
+   * Results in the query's shape (rows for list/single; one object for page and count).
+   * Throws parameter errors at the call; reads storage only as the result is consumed.
+   */
   execute(txn: ReadTxn, params: Readonly<Record<string, unknown>>): Iterable<Row>;
   /** Whether a row satisfies the WHERE clause for these params (for live queries; params are not re-validated). */
   matches(row: Row, params: Readonly<Record<string, unknown>>): boolean;
