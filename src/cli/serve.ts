@@ -83,7 +83,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const service: Service = runtime;
   // Live queries and /_calyx/ws hang off the runtime: they survive hot reloads with it.
   const live = attachLive(runtime, { log, messageBytesMax: options.bodyLimit, serverName: `calyx/${VERSION}` });
-  const server = new UwsServer(service, { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log, extend: live.extend });
+  const server = new UwsServer(service, { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log, extend: live.extend, streamQuery: live.streamQuery });
   try {
     await server.start();
   } catch (error) {

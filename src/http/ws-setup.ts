@@ -6,6 +6,7 @@ import type * as UWS from "uWebSockets.js";
 import { LiveQueries } from "../live/live-queries.js";
 import type { LiveLimits } from "../live/limits.js";
 import type { LiveSource } from "../live/source.js";
+import { makeQueryStreamer, type QueryStreamer, type StreamRuntime } from "./stream-query.js";
 import { WS_DEFAULTS, WsGateway, type CommandService, type WsGatewayOptions } from "./ws-gateway.js";
 
 export interface AttachOptions extends Partial<Omit<WsGatewayOptions, "log" | "serverName">> {
@@ -19,14 +20,14 @@ export interface LiveAttachment {
   readonly gateway: WsGateway;
   /** Pass as UwsServer's `extend`. */
   extend(app: UWS.TemplatedApp): void;
+  /** Pass as UwsServer's `streamQuery`. */
+  readonly streamQuery: QueryStreamer["handle"];
   /** Closes the WebSockets (1001) and stops live maintenance. Call before stopping the HTTP server. */
   close(): void;
 }
 
 /** What attachLive needs from the runtime. */
-export type LiveRuntime = Omit<LiveSource, "building"> & CommandService & {
-  viewStatus(): readonly { readonly table: string; readonly status: "ready" | "building" }[];
-};
+export type LiveRuntime = Omit<LiveSource, "building"> & CommandService & StreamRuntime;
 
 export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAttachment {
   const source: LiveSource = {
@@ -44,12 +45,15 @@ export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAt
     ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in WS_DEFAULTS)),
     log: options.log,
   });
+  const streamer = makeQueryStreamer(runtime, live, { log: options.log, sendBufferBytesMax: options.sendBufferBytesMax ?? WS_DEFAULTS.sendBufferBytesMax });
   return {
     live,
     gateway,
     extend: (app) => gateway.register(app),
+    streamQuery: streamer.handle,
     close: () => {
       gateway.close();
+      streamer.close();
       live.stop();
     },
   };

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import WebSocket from "ws";
 import type { SocketFactory, SocketLike } from "../../../src/client/client.js";
 
-/** A project with one key-value entity `item` (put/remove) and the view `items` with these queries. */
-export function writeItemsProject(dir: string, queries: Record<string, string>): string {
+/** A project with one key-value entity `item` (put/remove) and the view `items` with these queries (SQL, or SQL and an HTTP route). */
+export function writeItemsProject(dir: string, queries: Record<string, string | { sql: string; http: string }>): string {
   const project = join(dir, "project");
   mkdirSync(join(project, "src"), { recursive: true });
   writeFileSync(join(project, "src", "item.ts"), `import { keyValueEntity, view } from "calyx";
@@ -25,7 +25,7 @@ export const item = keyValueEntity({
 export const items = view({
   name: "items",
   from: item,
-  queries: ${JSON.stringify(Object.fromEntries(Object.entries(queries).map(([k, sql]) => [k, { sql }])), null, 2)},
+  queries: ${JSON.stringify(Object.fromEntries(Object.entries(queries).map(([k, q]) => [k, typeof q === "string" ? { sql: q } : q])), null, 2)},
 });
 `);
   return project;

@@ -1,0 +1,95 @@
+// Streamed answers of query routes (UwsServer's streamQuery option):
+//   Accept: text/event-stream    -> Server-Sent Events: snapshot, then live changes (stream-sse.ts)
+//   Accept: application/x-ndjson -> one JSON row per line
+//   otherwise                    -> a JSON array
+// Rows are read in chunks (src/live/query-chunks.ts) and written as they are
+// read; when uWS is backed up, reading waits for onWritable; a client that
+// disconnects stops the scan. Only list queries stream; single, page and
+// COUNT(*) queries (one object) and views being built take the buffered path.
+import type * as UWS from "uWebSockets.js";
+import { STREAM_CHUNK_ROWS } from "../live/limits.js";
+import type { LiveQueries } from "../live/live-queries.js";
+import { QueryChunks } from "../live/query-chunks.js";
+import { liveShape } from "../live/shape.js";
+import type { CompiledView, Row } from "../query/types.js";
+import type { ReadTxn } from "../storage/store.js";
+import { serveSse, SseStreams } from "./stream-sse.js";
+import { StreamWriter } from "./stream-writer.js";
+import { errorBody, writeError, type Log } from "./stream-errors.js";
+
+export interface StreamRuntime {
+  view(name: string): CompiledView | undefined;
+  read<T>(fn: (txn: ReadTxn) => T): T;
+  viewStatus(): readonly { readonly table: string; readonly status: "ready" | "building" }[];
+  countQuery(view: string, query: string): void;
+}
+
+export interface QueryStreamer {
+  readonly handle: (res: UWS.HttpResponse, q: { view: string; query: string; params: Record<string, string>; headers: Record<string, string> }) => boolean;
+  /** Ends the open SSE streams (server stopping). */
+  close(): void;
+}
+
+export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, options: { log: Log; sendBufferBytesMax: number; chunkRows?: number }): QueryStreamer {
+  const sses = new SseStreams();
+  const chunkRows = options.chunkRows ?? STREAM_CHUNK_ROWS;
+  const handle: QueryStreamer["handle"] = (res, q) => {
+    const accept = q.headers["accept"] ?? "";
+    const view = runtime.view(q.view);
+    const query = view !== undefined && Object.hasOwn(view.queries, q.query) ? view.queries[q.query] : undefined;
+    // Unknown queries and views being built: the buffered path has the answers (404, 503 with progress).
+    if (view === undefined || query === undefined || runtime.viewStatus().some((v) => v.table === view.table && v.status === "building")) return false;
+    if (accept.includes("text/event-stream")) {
+      if (query.resultShape !== "list" && query.resultShape !== "single") return false;
+      runtime.countQuery(q.view, q.query);
+      serveSse(res, { live, sses, view: q.view, query: q.query, params: q.params, lastEventId: q.headers["last-event-id"], log: options.log, sendBufferBytesMax: options.sendBufferBytesMax });
+      return true;
+    }
+    if (query.resultShape !== "list") return false;
+    const ndjson = accept.includes("application/x-ndjson");
+    const out = new StreamWriter(res);
+    let chunks: QueryChunks;
+    try {
+      chunks = new QueryChunks((fn) => runtime.read(fn), liveShape(view, query), query.coerceParams(q.params));
+    } catch (error) {
+      writeError(out, error, options.log);
+      return true;
+    }
+    runtime.countQuery(q.view, q.query);
+    let first = true;
+    const pump = (): void => {
+      while (!out.finished) {
+        let rows: Row[];
+        try {
+          rows = chunks.next(chunkRows);
+        } catch (error) {
+          if (first) writeError(out, error, options.log);
+          else if (ndjson) out.end(JSON.stringify({ error: errorBody(error, options.log) }) + "\n");
+          else out.close(); // a JSON array cut short must not parse as a shorter result
+          return;
+        }
+        let text: string;
+        if (ndjson) text = rows.map((r) => JSON.stringify(r) + "\n").join("");
+        else {
+          text = (first ? "[" : rows.length > 0 ? "," : "") + rows.map((r) => JSON.stringify(r)).join(",");
+          if (chunks.done) text += "]";
+        }
+        if (first) {
+          out.start(200, { "content-type": ndjson ? "application/x-ndjson" : "application/json" });
+          first = false;
+        }
+        if (chunks.done) {
+          out.end(text);
+          return;
+        }
+        if (!out.write(text)) {
+          out.whenWritable(pump);
+          return;
+        }
+      }
+    };
+    pump();
+    return true;
+  };
+  return { handle, close: () => sses.closeAll() };
+}
