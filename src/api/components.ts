@@ -162,12 +162,35 @@ export interface View<S> {
   readonly name: string;
   readonly table: string;
   readonly from: { readonly kind: string; readonly name: string };
-  /** Turns the entity's state into the view's row (default: the state itself); null = no row. */
-  readonly updater: ((state: S) => ViewRow | null) | undefined;
+  /**
+   * Turns the entity's state into the view's row (default: the state itself;
+   * null = no row), or — for an event-sourced entity — one function per event type.
+   */
+  readonly updater: ((state: S) => ViewRow | null) | Readonly<Record<string, EventUpdater<ViewRow, never>>> | undefined;
   readonly queries: Readonly<Record<string, ViewQuery>>;
 }
 
+/** Returned by `ctx.deleteRow()` in an event updater: the entity's row goes away. */
+export const DELETE_ROW = Symbol.for("calyx.deleteRow");
+
+/** The `ctx` of an event updater. */
+export interface EventUpdaterContext {
+  /** The entity whose event this is (the row's primary key). */
+  readonly entityId: string;
+  /** Delete the row: `return ctx.deleteRow()`. */
+  deleteRow(): typeof DELETE_ROW;
+}
+
+/**
+ * Updates a view row for one event: receives the previous row (null when there
+ * is none) and returns the new row, `ctx.deleteRow()`, or undefined for no change.
+ */
+export type EventUpdater<R, E> = (row: R | null, event: E, ctx: EventUpdaterContext) => R | typeof DELETE_ROW | undefined;
+
 type StateOf<T> = T extends { initialState: () => infer S } ? S : never;
+type EventOf<T> = T extends { applyEvent: (state: never, event: infer E) => unknown } ? E : never;
+/** One optional updater per event type of an event-sourced entity. */
+type EventUpdaters<E> = [E] extends [never] ? never : { [K in E extends { type: infer T extends string } ? T : never]?: EventUpdater<ViewRow, Extract<E, { type: K }>> };
 
 /**
  * A view: a table fed by an entity's state, queried with SQL. It is updated in
@@ -186,7 +209,8 @@ export function view<F extends { kind: string; name: string; initialState: () =>
   /** Table name used in the SQL (default: `name`). */
   table?: string;
   from: F;
-  updater?: (state: NonNullable<StateOf<F>>) => ViewRow | null;
+  /** `(state) => row`, or for an event-sourced entity `{ EventType: (row, event, ctx) => row | ctx.deleteRow() | undefined }`. */
+  updater?: ((state: NonNullable<StateOf<F>>) => ViewRow | null) | EventUpdaters<EventOf<F>>;
   queries: Record<string, ViewQuery>;
 }): View<NonNullable<StateOf<F>>> {
   return Object.freeze({
@@ -195,7 +219,7 @@ export function view<F extends { kind: string; name: string; initialState: () =>
     name: definition.name,
     table: definition.table ?? definition.name,
     from: definition.from,
-    updater: definition.updater,
+    updater: definition.updater as View<NonNullable<StateOf<F>>>["updater"],
     queries: definition.queries,
   });
 }

@@ -133,8 +133,22 @@ export function discover(projectDir: string, modules: readonly { file: string; e
     }
     views.push(c);
     const updater = c.definition["updater"];
-    const updaterHash = typeof updater === "function" ? createHash("sha256").update(updater.toString()).digest("hex").slice(0, 16) : "";
-    viewManifests.push({ name: c.name, table: String(c.definition["table"] ?? c.name), file: c.file, from: fromName, queries: qs, updaterHash });
+    const source = entities.get(fromName);
+    let updaterText = "";
+    if (typeof updater === "function") updaterText = updater.toString();
+    else if (typeof updater === "object" && updater !== null) {
+      if (source?.kind !== "eventSourcedEntity") {
+        problem("ERR_VIEW_UPDATER", c.file, `${c.file}: view '${c.name}': updaters per event type need an event-sourced entity; '${fromName}' is a key-value entity: use updater: (state) => row`);
+        continue;
+      }
+      for (const [type, fn] of Object.entries(updater as Record<string, unknown>)) {
+        if (typeof fn !== "function") problem("ERR_VIEW_UPDATER", c.file, `${c.file}: view '${c.name}': the updater for '${type}' is not a function`);
+        else updaterText += `${type}:${fn.toString()}\n`;
+      }
+    }
+    const updaterHash = updaterText ? createHash("sha256").update(updaterText).digest("hex").slice(0, 16) : "";
+    const updaterKind = typeof updater === "object" && updater !== null ? "events" as const : "state" as const;
+    viewManifests.push({ name: c.name, table: String(c.definition["table"] ?? c.name), file: c.file, from: fromName, queries: qs, updaterHash, updaterKind });
   }
   const endpoints = new Map<string, LoadedComponent>();
   const endpointManifests: EndpointManifest[] = [];

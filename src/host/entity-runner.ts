@@ -11,18 +11,27 @@ import type { ReplyData, RequestData } from "./messages.js";
 
 export interface StateSource {
   getState(component: string, id: string): StoredState | undefined;
+  /** The stored row of a view table (event updaters start from it). */
+  getRow(table: string, pk: string): Record<string, unknown> | undefined;
 }
 
 interface Cached {
   seq: number;
   state: unknown;
+  /** Rows of the event-updated views, as of `seq` (loaded on first use). */
+  rows?: Map<string, Row | null>;
   /** performance.now() of the last command: idle entities are passivated. */
   usedAt: number;
 }
 
+type Row = Record<string, unknown>;
+type EventHandler = (row: Row | null, event: unknown, ctx: { entityId: string; deleteRow(): symbol }) => unknown;
+
 interface ViewFeed {
   readonly table: string;
   readonly updater: ((state: unknown) => unknown) | undefined;
+  /** Event-sourced views: one updater per event type (instead of `updater`). */
+  readonly onEvent: Readonly<Record<string, EventHandler>> | undefined;
 }
 
 export interface RunResult {
@@ -54,17 +63,24 @@ export class EntityRunner {
     for (const v of views) {
       const from = (v.definition["from"] as { name: string }).name;
       const list = this.#feeds.get(from) ?? [];
-      list.push({ table: String(v.definition["table"]), updater: v.definition["updater"] as ViewFeed["updater"] });
+      const updater = v.definition["updater"];
+      list.push({
+        table: String(v.definition["table"]),
+        updater: typeof updater === "function" ? (updater as ViewFeed["updater"]) : undefined,
+        onEvent: typeof updater === "object" && updater !== null ? (updater as ViewFeed["onEvent"]) : undefined,
+      });
       this.#feeds.set(from, list);
     }
   }
 
   /** A view's rows for stored states (view rebuild); null where the state has no row. Throws what an updater throws. */
-  computeRows(table: string, states: readonly unknown[]): (ViewRowChange["row"])[] {
+  computeRows(table: string, states: readonly unknown[], events?: readonly (readonly { type: string; payload: unknown }[])[], ids?: readonly string[]): (ViewRowChange["row"])[] {
     let feed: ViewFeed | undefined;
     for (const list of this.#feeds.values()) feed ??= list.find((f) => f.table === table);
     if (!feed) throw new Error(`no view table '${table}'`);
-    return states.map((state) => toRow(feed, state));
+    const f = feed;
+    if (f.onEvent) return (events ?? []).map((list, i) => foldEvents(f, null, list, ids?.[i] ?? ""));
+    return states.map((state) => toRow(f, state));
   }
 
   /** Takes over another runner's cached states (hot reload: the data is the same, only the code changed). */
@@ -108,13 +124,14 @@ export class EntityRunner {
       value = ex.value;
       if (ex.change !== "none") {
         const deleted = ex.change === "delete";
+        const rowsAfter = new Map(current.rows ?? []);
         write = {
           component, id, baseSeq: current.seq,
           state: deleted ? { deleted: true } : { value: ex.state },
           events: ex.events,
-          views: this.#rows(component, id, deleted ? null : ex.state),
+          views: this.#rows(component, id, deleted ? null : ex.state, ex.events, current, rowsAfter),
         };
-        this.#remember(component, id, { seq: current.seq + 1, state: ex.state, usedAt: performance.now() });
+        this.#remember(component, id, { seq: current.seq + 1, state: ex.state, usedAt: performance.now(), rows: rowsAfter });
       }
     } catch (error) {
       if (error instanceof UnknownCommandError) return { write: undefined, reply: { ok: false, kind: "unknown", message: error.message } };
@@ -123,10 +140,27 @@ export class EntityRunner {
     return { write, reply: { ok: true, value } };
   }
 
-  #rows(component: string, id: string, state: unknown): readonly ViewRowChange[] {
+  /**
+   * The view rows a write changes. State views recompute from the new state;
+   * event views fold the command's events into the previous row (kept in the
+   * cache, `rowsAfter` receives the new ones) and report only rows that changed.
+   */
+  #rows(component: string, id: string, state: unknown, events: readonly { type: string; payload: unknown }[], current: Cached,
+    rowsAfter: Map<string, Row | null>): readonly ViewRowChange[] {
     const feeds = this.#feeds.get(component);
     if (!feeds) return NO_ROWS;
-    return feeds.map((f) => ({ table: f.table, pk: id, row: toRow(f, state) }));
+    const out: ViewRowChange[] = [];
+    for (const f of feeds) {
+      if (!f.onEvent) {
+        out.push({ table: f.table, pk: id, row: toRow(f, state) });
+        continue;
+      }
+      const before = current.rows?.has(f.table) ? (current.rows.get(f.table) ?? null) : (this.#source.getRow(f.table, id) ?? null);
+      const after = foldEvents(f, before, events, id);
+      rowsAfter.set(f.table, after);
+      if (after !== before) out.push({ table: f.table, pk: id, row: after });
+    }
+    return out;
   }
 
   #load(entity: LoadedComponent, id: string): Cached {
@@ -167,6 +201,25 @@ function toRow(feed: ViewFeed, state: unknown): ViewRowChange["row"] {
     throw new TypeError(`view '${feed.table}': a row must be an object (or null for no row), got ${describe(row)}`);
   }
   return (row ?? null) as ViewRowChange["row"];
+}
+
+const DELETE_ROW = Symbol.for("calyx.deleteRow");
+
+/** Folds events into a row with a view's event updaters: undefined = unchanged, ctx.deleteRow() = null. */
+function foldEvents(feed: ViewFeed, start: Row | null, events: readonly { type: string; payload: unknown }[], id: string): Row | null {
+  let row = start;
+  const ctx = { entityId: id, deleteRow: () => DELETE_ROW };
+  for (const e of events) {
+    const handler = feed.onEvent?.[e.type];
+    if (!handler) continue;
+    const next = handler(row, e.payload, ctx);
+    if (next === undefined) continue;
+    if (next === DELETE_ROW) row = null;
+    else if (next === null || typeof next !== "object" || Array.isArray(next)) {
+      throw new TypeError(`view '${feed.table}': the '${e.type}' updater must return a row object, ctx.deleteRow() or undefined, got ${describe(next)}`);
+    } else row = next as Row;
+  }
+  return row;
 }
 
 const NO_ROWS: readonly ViewRowChange[] = Object.freeze([]);

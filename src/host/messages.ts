@@ -64,6 +64,8 @@ export interface ViewManifest {
   readonly queries: readonly { readonly name: string; readonly sql: string; readonly http: string | undefined; readonly maxRows: number | undefined }[];
   /** Fingerprint of the updater's source ("" without one): a changed updater means the rows must be rebuilt. */
   readonly updaterHash: string;
+  /** "events": rows are folded from events by per-event updaters; "state": computed from the state. */
+  readonly updaterKind: "state" | "events";
 }
 
 /** A problem in the user's project, located in a file. */
@@ -103,7 +105,12 @@ export type ToWorker =
   | { readonly t: "callResult"; readonly callId: number; readonly ok: true; readonly value: unknown }
   | { readonly t: "callResult"; readonly callId: number; readonly ok: false; readonly error: WireError }
   /** View rebuild: compute `table`'s rows for stored states (answered by a `result` whose value is (row | null)[]). */
-  | { readonly t: "rows"; readonly reqId: number; readonly table: string; readonly states: readonly unknown[] }
+  | {
+      readonly t: "rows"; readonly reqId: number; readonly table: string; readonly states: readonly unknown[];
+      /** For event-updated views: each entity's whole journal, and its id. */
+      readonly events: readonly (readonly { readonly type: string; readonly payload: unknown }[])[] | undefined;
+      readonly ids: readonly string[];
+    }
   /** The commit of a write computed on this entity's cached state failed: forget the cache. */
   | { readonly t: "invalidate"; readonly component: string; readonly id: string }
   | { readonly t: "stop" };

@@ -76,7 +76,7 @@ export class Runtime {
     this.#options = options;
     this.#store = store;
     this.#gen = gen;
-    this.#builder = new ViewBuilder(store, (table, states) => this.#gen.pool.rows(table, states), options.log);
+    this.#builder = new ViewBuilder(store, (table, states, events, ids) => this.#gen.pool.rows(table, states, events, ids), options.log);
     const hook: CommitHook = {
       apply: (txn, write: EntityWrite) => {
         if (!write.views || write.views.length === 0) return undefined;

@@ -1,6 +1,7 @@
 // A worker's read-only view of the store: entity state on a cache miss. The
 // main thread's committer is the only writer; lmdb shares one environment
 // between the threads of a process.
+import { rowKey } from "../query/exec/row-source.js";
 import { openLmdbStore } from "../storage/lmdb-store.js";
 import type { StateSource } from "./entity-runner.js";
 
@@ -12,6 +13,7 @@ export function openStateSource(dataDir: string): ClosableStateSource {
   const store = openLmdbStore({ path: dataDir, readOnly: true });
   return {
     getState: (component, id) => store.getState(component, id),
+    getRow: (table, pk) => store.read((txn) => txn.get("rows", rowKey(table, pk))) as Record<string, unknown> | undefined,
     close: () => { void store.close(); },
   };
 }

@@ -37,6 +37,10 @@ export interface BuildStatus {
   readonly total: number;
 }
 
+/** Computes a table's rows on a worker: from states, or (event-updated views) from each entity's events. */
+export type RowsFn = (table: string, states: readonly unknown[], events: readonly (readonly { type: string; payload: unknown }[])[] | undefined,
+  ids: readonly string[]) => Promise<(Record<string, unknown> | null)[]>;
+
 const CHUNK_ROWS = 500;
 const DROP_CHUNK_KEYS = 5_000;
 
@@ -50,13 +54,13 @@ function metaKey(table: string): Buffer {
 
 export class ViewBuilder {
   readonly #store: Store;
-  readonly #rows: (table: string, states: readonly unknown[]) => Promise<(Record<string, unknown> | null)[]>;
+  readonly #rows: RowsFn;
   readonly #log: LogFn;
   readonly #pendingMeta: Promise<void>[] = [];
   readonly #builds = new Map<string, { status: BuildStatus; dropping: boolean; cancelled: boolean; done: Promise<void> }>();
 
   /** `rows` computes a table's rows for states on a worker (the view's updater is user code). */
-  constructor(store: Store, rows: (table: string, states: readonly unknown[]) => Promise<(Record<string, unknown> | null)[]>, log: LogFn) {
+  constructor(store: Store, rows: RowsFn, log: LogFn) {
     this.#store = store;
     this.#rows = rows;
     this.#log = log;
@@ -176,7 +180,11 @@ export class ViewBuilder {
         return out;
       });
       if (chunk.length === 0) break;
-      const rows = await this.#rows(table, chunk.map((c) => c.state));
+      // Event-updated views fold each entity's journal from the start.
+      const events = manifest.updaterKind === "events"
+        ? chunk.map((c) => this.#store.replayEntity(manifest.from, c.id, 1, c.seq).map((e) => ({ type: e.type, payload: e.payload })))
+        : undefined;
+      const rows = await this.#rows(table, chunk.map((c) => c.state), events, chunk.map((c) => c.id));
       const last = chunk[chunk.length - 1]?.id ?? null;
       state = { ...state, cursor: last, done: state.done + chunk.length };
       const next = state;

@@ -94,7 +94,7 @@ port.on("message", (message: ToWorker) => {
     case "rows": {
       if (!runner) throw new Error("rows before load");
       try {
-        post({ t: "result", reqId: message.reqId, write: undefined, reply: { ok: true, value: runner.computeRows(message.table, message.states) } });
+        post({ t: "result", reqId: message.reqId, write: undefined, reply: { ok: true, value: runner.computeRows(message.table, message.states, message.events, message.ids) } });
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));
         post({ t: "result", reqId: message.reqId, write: undefined, reply: { ok: false, kind: "failed", errorId: randomUUID(), message: err.message, stack: err.stack } });

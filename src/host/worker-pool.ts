@@ -182,11 +182,11 @@ export class WorkerPool {
   }
 
   /** Computes a view's rows for stored states on some worker (view rebuild). */
-  rows(table: string, states: readonly unknown[]): Promise<(Record<string, unknown> | null)[]> {
+  rows(table: string, states: readonly unknown[], events: readonly (readonly { type: string; payload: unknown }[])[] | undefined, ids: readonly string[]): Promise<(Record<string, unknown> | null)[]> {
     const slot = this.#slots[this.#roundRobin++ % this.#slots.length];
     if (!slot || this.#stopping) return Promise.reject(new HostError("ERR_STOPPING", "the server is shutting down"));
     const reqId = this.#nextReqId++;
-    const message: ToWorker = { t: "rows", reqId, table, states };
+    const message: ToWorker = { t: "rows", reqId, table, states, events, ids };
     return new Promise((resolve, reject) => {
       slot.endpoints.set(reqId, {
         reqId, component: table, id: "", command: "rebuild", message, reject, startedAt: performance.now(),

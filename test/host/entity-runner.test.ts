@@ -17,7 +17,7 @@ const counters = view({ name: "counters", from: counter, queries: {} });
 
 function setup(stored: Record<string, StoredState> = {}, cacheMax = 10, idleMs = 1000) {
   const reads: string[] = [];
-  const source: StateSource = { getState: (c, id) => { reads.push(`${c}/${id}`); return stored[id]; } };
+  const source: StateSource = { getState: (c, id) => { reads.push(`${c}/${id}`); return stored[id]; }, getRow: () => undefined };
   const d = discover("/p", [{ file: "/p/src/c.ts", exports: { counter, counters } }]);
   return { runner: new EntityRunner(d.entities, d.views, source, cacheMax, idleMs), reads };
 }
@@ -67,7 +67,7 @@ t.test("a throwing handler or updater leaves the cache unchanged", async (t) => 
   });
   const badView = view({ name: "bads", from: bad, updater: (s) => { if (s.n < 0) throw new Error("negative"); return s; }, queries: {} });
   const d = discover("/p", [{ file: "/p/src/b.ts", exports: { bad, badView } }]);
-  const runner = new EntityRunner(d.entities, d.views, { getState: () => undefined });
+  const runner = new EntityRunner(d.entities, d.views, { getState: () => undefined, getRow: () => undefined });
   const r = runner.run("bad", "x", "set", { n: -1 }, undefined);
   t.equal(r.reply.ok, false);
   t.equal(r.write, undefined);

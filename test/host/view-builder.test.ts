@@ -81,3 +81,56 @@ t.test("a build interrupted mid-way resumes from its cursor", async (t) => {
   await rt.viewsSettled();
   t.equal(rt.query("people", "q", { city: "a" }).rows.length, 300, "the rest of the table was built");
 });
+
+const LEDGER = `import { eventSourcedEntity } from "calyx";
+export const ledger = eventSourcedEntity({
+  name: "ledger",
+  initialState: () => ({ balance: 0 }),
+  applyEvent: (s, e) => (e.type === "credited" ? { balance: s.balance + e.amount } : s),
+  commands: {
+    credit: { handler: (_s, c, ctx) => ctx.persist({ type: "credited", amount: c.amount }).reply("ok") },
+    close: { handler: (_s, _c, ctx) => ctx.persist({ type: "closed" }).reply("ok") },
+  },
+});
+`;
+const ledgerView = (factor: number) => `import { view } from "calyx";
+import { ledger } from "./ledger.js";
+export const totals = view({ name: "totals", from: ledger,
+  updater: {
+    credited: (row, e) => ({ band: "b", total: (row ? row.total : 0) + e.amount * ${factor}, credits: (row ? row.credits : 0) + 1 }),
+    closed: (_row, _e, ctx) => ctx.deleteRow(),
+  },
+  queries: { q: { sql: "SELECT * FROM totals WHERE band = :band" } } });
+`;
+
+t.test("event-updated views fold events live, and rebuild from the journal", async (t) => {
+  const dir = t.testdir({ src: { "ledger.ts": LEDGER, "totals.ts": ledgerView(1) } });
+  let rt = await open(dir);
+  for (let i = 0; i < 50; i++) {
+    for (let k = 1; k <= 3; k++) await rt.command("ledger", "credit", `l${i}`, { amount: k }, undefined);
+  }
+  await rt.command("ledger", "close", "l0", undefined, undefined);
+  const live = rt.query("totals", "q", { band: "b" }).rows;
+  t.equal(live.length, 49, "the closed ledger's row was deleted by its updater");
+  t.ok(live.every((r) => r["total"] === 6 && r["credits"] === 3));
+  await rt.stop();
+
+  writeFileSync(`${dir}/src/totals.ts`, ledgerView(10));
+  rt = await open(dir);
+  t.teardown(() => rt.stop());
+  await rt.viewsSettled();
+  const rebuilt = rt.query("totals", "q", { band: "b" }).rows;
+  t.equal(rebuilt.length, 49, "rebuilt from each entity's journal, deletions included");
+  t.ok(rebuilt.every((r) => r["total"] === 60 && r["credits"] === 3));
+  // Live folding continues from the rebuilt row.
+  await rt.command("ledger", "credit", "l1", { amount: 1 }, undefined);
+  t.equal(rt.query("totals", "q", { band: "b" }).rows.find((r) => r["credits"] === 4)?.["total"], 70);
+});
+
+t.test("an event updater on a key-value entity is refused at load", async (t) => {
+  const dir = t.testdir({ src: { "person.ts": ENTITY, "bad.ts": `import { view } from "calyx";
+import { person } from "./person.js";
+export const bad = view({ name: "bad", from: person, updater: { set: (row) => row }, queries: {} });
+` } });
+  await t.rejects(open(dir), { problems: [{ code: "ERR_VIEW_UPDATER" }] });
+});
