@@ -8,7 +8,9 @@ import { scaffold } from "../src/cli/new-project.js";
 import { viewsCommand } from "../src/cli/views-commands.js";
 import { storageCommands } from "../src/cli/storage-commands.js";
 import { runProjectTests } from "../src/cli/test-project.js";
-import { VERSION } from "../src/cli/version.js";
+import { buildExecutable } from "../src/sea/build-executable.js";
+import { SeaError } from "../src/sea/errors.js";
+import { versionReport } from "../src/sea/version-report.js";
 import type { LogLevel } from "../src/host/logger.js";
 import type { Durability } from "../src/storage/store.js";
 
@@ -56,8 +58,17 @@ function toServe(args: ServeArgs, mode: "run" | "dev"): ServeOptions {
   };
 }
 
+const argv = hideBin(process.argv);
+if (argv[0] === "--version" || argv[0] === "-v") {
+  // Calyx's version and commit, and the Node, LMDB and uWS inside.
+  versionReport().then((report) => process.stdout.write(report + "\n"), fail);
+} else {
+  cli();
+}
+
+function cli(): void {
 // In the single executable, argv is [exe, exe, ...args]; hideBin handles both.
-void yargs(hideBin(process.argv))
+void yargs(argv)
   .scriptName("calyx")
   .usage("$0 <command> [options]")
   .command("run [dir]", "serve a project (production: JSON logs, no watcher)", serveOptions, (args) =>
@@ -80,13 +91,24 @@ void yargs(hideBin(process.argv))
       fail(error);
     }
   })
+  .command("build <dir>", "make one executable that serves the project (./my-service run --data DIR)", (y) =>
+    y.positional("dir", { type: "string", demandOption: true, describe: "project folder" })
+      .option("output", { alias: "o", type: "string", demandOption: true, describe: "executable to write" })
+      .option("base", { type: "string", describe: "calyx executable to copy (default: this one)" }), (args) => {
+    try {
+      const r = buildExecutable({ projectDir: String(args.dir), output: String(args.output), base: args.base });
+      process.stdout.write(`calyx: built ${r.output} (${r.files} project files, ${(r.outputBytes / 2 ** 20).toFixed(1)} MiB)\n`);
+    } catch (error) {
+      fail(error instanceof SeaError ? new CliError(error.message) : error);
+    }
+  })
   .command(storageCommands)
   .command(viewsCommand)
   .demandCommand(1, "name a command (see --help)")
   .strict()
-  .version(VERSION)
+  .version(false)
+  .option("version", { alias: "v", type: "boolean", describe: "Show the versions of Calyx, Node, LMDB and uWS" })
   .alias("h", "help")
-  .alias("v", "version")
   .fail((msg, err) => {
     if (err) fail(err);
     process.stderr.write(`calyx: error: ${msg}\nRun 'calyx --help' for usage.\n`);
@@ -94,3 +116,4 @@ void yargs(hideBin(process.argv))
   })
   .parseAsync()
   .catch(fail);
+}
