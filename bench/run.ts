@@ -157,13 +157,14 @@ async function main(): Promise<number> {
         durability, cpuProfDir, calyx, calyxUnavailable,
         quietWaitMs: Number(values["quiet-wait"] ?? (quick ? 0 : 20)) * 1000,
         generatorProcesses: Number(values["gen-procs"]), connections: Number(values.connections), overrides,
+        partial: values.targets !== undefined && !KNOWN_TARGETS.every((t) => targets.includes(t)),
       }, generator);
       const f = session.machine.fsync;
       process.stdout.write(`machine: ${session.machine.cores} cores, ${session.machine.cpuModel}, ${session.machine.kernel}; fsync p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms; commit ${session.run.commit}${session.run.dirty.length > 0 ? ` + ${session.run.dirty.length} uncommitted files in src/bin/scripts` : ""}\n`);
       const started = performance.now();
       try {
         const result = await scenario.run(session);
-        process.stdout.write(`\n${result.summary.join("\n")}\n\nwrote bench/results/${scenario.name}.json (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+        process.stdout.write(`\n${result.summary.join("\n")}\n\nwrote ${relative(REPO_DIR, session.resultFile)} (${((performance.now() - started) / 1000).toFixed(0)} s)${session.options.partial ? " — not all targets: kept out of bench/results/" : ""}\n`);
       } catch (error) {
         failed++;
         process.stderr.write(`bench: ${scenario.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Generator } from "./generator.js";
 import { machineInfo, probeFsync, runInfo, type FsyncProbe, type MachineInfo, type RunInfo } from "./machine.js";
-import { RESULTS_DIR } from "./paths.js";
+import { RESULTS_DIR, TMP_DIR } from "./paths.js";
 import { getBenchNice, machineBusy, machineCpu, processCpuMs } from "./proc.js";
 import { startTarget, TargetUnavailable, type CalyxBuild, type Target, type TargetName, type TargetOptions } from "./targets.js";
 
@@ -27,6 +27,8 @@ export interface SessionOptions {
   readonly generatorProcesses: number;
   /** Load-generator connections (open loop). */
   readonly connections: number;
+  /** Not every target was asked for (--targets): the result goes to results/tmp/, not over the canonical file. */
+  readonly partial: boolean;
   /** Overrides of per-scenario settings (e.g. customers), from --set k=v. */
   readonly overrides: Readonly<Record<string, string>>;
 }
@@ -59,6 +61,8 @@ export class Session {
   readonly targets: Target[] = [];
   /** Steps that found the machine busy and waited (or gave up waiting). */
   contendedWaits = 0;
+  /** Where save() wrote the result. */
+  resultFile = "";
 
   constructor(options: SessionOptions, generator: Generator) {
     this.options = options;
@@ -180,8 +184,10 @@ export class Session {
       unavailable: this.unavailable, data, summary: [],
     };
     const result: ScenarioResult<D> = { ...draft, summary: render(draft) };
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, `${scenario}.json`), JSON.stringify(result, null, 1) + "\n");
+    const dir = this.options.partial ? TMP_DIR : RESULTS_DIR;
+    mkdirSync(dir, { recursive: true });
+    this.resultFile = join(dir, `${scenario}.json`);
+    writeFileSync(this.resultFile, JSON.stringify(result, null, 1) + "\n");
     return result;
   }
 }
