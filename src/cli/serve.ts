@@ -82,7 +82,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   const service: Service = runtime;
   // Live queries and /_calyx/ws hang off the runtime: they survive hot reloads with it.
-  const live = attachLive(runtime, { log, messageBytesMax: options.bodyLimit, serverName: `calyx/${VERSION}` });
+  const live = attachLive(runtime, {
+    log, messageBytesMax: options.bodyLimit, serverName: `calyx/${VERSION}`, publicDir: join(projectDir, "public"), publicReread: options.mode === "dev",
+  });
   const server = new UwsServer(service, { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log, extend: live.extend, streamQuery: live.streamQuery });
   try {
     await server.start();

@@ -6,6 +6,7 @@ import type * as UWS from "uWebSockets.js";
 import { LiveQueries } from "../live/live-queries.js";
 import type { LiveLimits } from "../live/limits.js";
 import type { LiveSource } from "../live/source.js";
+import { registerPublicFiles } from "./public-files.js";
 import { makeQueryStreamer, type QueryStreamer, type StreamRuntime } from "./stream-query.js";
 import { WS_DEFAULTS, WsGateway, type CommandService, type WsGatewayOptions } from "./ws-gateway.js";
 
@@ -13,6 +14,10 @@ export interface AttachOptions extends Partial<Omit<WsGatewayOptions, "log" | "s
   readonly log: WsGatewayOptions["log"];
   readonly serverName?: string;
   readonly live?: Partial<LiveLimits>;
+  /** A folder of static files to serve at / (the project's public/), if it exists. */
+  readonly publicDir?: string;
+  /** Read public files on every request (dev mode) instead of once. */
+  readonly publicReread?: boolean;
 }
 
 export interface LiveAttachment {
@@ -49,7 +54,13 @@ export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAt
   return {
     live,
     gateway,
-    extend: (app) => gateway.register(app),
+    extend: (app) => {
+      gateway.register(app);
+      if (options.publicDir !== undefined) {
+        const served = registerPublicFiles(app, options.publicDir, { reread: options.publicReread === true });
+        if (served.length > 0) options.log("info", `serving ${served.length} public files from ${options.publicDir}`, { publicFiles: served.length });
+      }
+    },
     streamQuery: streamer.handle,
     close: () => {
       gateway.close();

@@ -7,5 +7,7 @@ export const customersByName = view({
   from: customer,
   queries: {
     byName: { http: "GET /customers/by-name/:name", sql: "SELECT * FROM customers WHERE name = :name" },
+    // Every customer by name (the live page at / subscribes to it).
+    all: { http: "GET /customers", sql: "SELECT * FROM customers ORDER BY name LIMIT 500" },
   },
 });
