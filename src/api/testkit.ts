@@ -89,11 +89,14 @@ export async function startTestRuntime(options: { project?: string; workers?: nu
   const { Runtime, RUNTIME_DEFAULTS } = await import("../host/runtime.js");
   const { UwsServer } = await import("../http/uws-server.js");
   const { createLogger } = await import("../host/logger.js");
+  const { attachLive } = await import("../http/ws-setup.js");
   const projectDir = resolve(options.project ?? process.env["CALYX_PROJECT_DIR"] ?? process.cwd());
   const dataDir = mkdtempSync(join(tmpdir(), "calyx-test-"));
   const log = createLogger({ format: "pretty", level: "warn" });
   const runtime = await Runtime.start({ ...RUNTIME_DEFAULTS, projectDir, dataDir, log, workers: options.workers ?? 1, durability: "none" });
-  const server = new UwsServer(runtime, { host: "127.0.0.1", port: 0, bodyBytesMax: 1_048_576, log });
+  // Live queries, /_calyx/ws (a client: `new CalyxClient(rt.url)`) and streamed query responses, as `calyx run` serves them.
+  const live = attachLive(runtime, { log });
+  const server = new UwsServer(runtime, { host: "127.0.0.1", port: 0, bodyBytesMax: 1_048_576, log, extend: live.extend, streamQuery: live.streamQuery });
   const { port } = await server.start();
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -102,6 +105,7 @@ export async function startTestRuntime(options: { project?: string; workers?: nu
     call: (component, command, id, body) => runtime.command(component, command, id, body, undefined),
     query: (view, query, params = {}) => runtime.query(view, query, params).rows,
     async stop() {
+      live.close();
       await server.stop();
       await runtime.stop();
       rmSync(dataDir, { recursive: true, force: true });
