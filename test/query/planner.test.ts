@@ -124,3 +124,9 @@ t.test("OR whose branches all yield the ORDER BY: merged without sorting", async
   t.same(f.ids("q", { n: "Bob" }), ["p3", "p1", "p2"]);
   t.same(f.ids("q", { n: "Cid" }), ["p3", "p1"], "Cid matches both branches, returned once");
 });
+
+t.test("OFFSET x LIMIT y (either order) pages by position", async (t) => {
+  const f = fixture({ a: "SELECT * FROM people ORDER BY name OFFSET 1 LIMIT 2", b: "SELECT * FROM people ORDER BY name LIMIT 2 OFFSET 1" }, PEOPLE);
+  t.same(f.ids("a"), ["p2", "p3"]);
+  t.same(f.ids("b"), ["p2", "p3"]);
+});
