@@ -43,35 +43,43 @@ await store.write((txn) => {
 await committer.stop();
 
 const ids = Array.from({ length: ENTITIES }, (_, i) => `c${(i * 7919) % ENTITIES}`);
-const getState = rate((i) => store.getState("customer", ids[i % ENTITIES] as string));
-const readGet = rate((i) => store.read((txn) => txn.get("state", stateKey("customer", ids[i % ENTITIES] as string))));
 const names = Array.from({ length: 1000 }, (_, i) => encodeKeyPrefix(["byName", `Customer ${i}`]));
-const scan = rate((i) =>
-  store.read((txn) => {
-    const start = names[i % 1000] as Buffer;
-    let count = 0;
-    for (const e of txn.range("index", { start, end: prefixEnd(start) })) if (e.key.length > 0) count++;
-    return count;
-  }),
-);
-await store.close();
-
+const keys = ids.map((id) => stateKey("customer", id));
 const raw = open({ path: dir, noSubdir: false, maxDbs: 12, readOnly: true });
 const rawState = raw.openDB<unknown, Buffer>({ name: "state", keyEncoding: "binary" });
 const rawIndex = raw.openDB<unknown, Buffer>({ name: "index", keyEncoding: "binary" });
-const keys = ids.map((id) => stateKey("customer", id));
-const rawGet = rate((i) => rawState.get(keys[i % ENTITIES] as Buffer));
-const rawScan = rate((i) => {
-  const start = names[i % 1000] as Buffer;
-  let count = 0;
-  for (const e of rawIndex.getRange({ start, end: prefixEnd(start) })) if (e.key.length > 0) count++;
-  return count;
-});
+
+const cases: Record<string, (i: number) => unknown> = {
+  getState: (i) => store.getState("customer", ids[i % ENTITIES] as string),
+  readGet: (i) => store.read((txn) => txn.get("state", stateKey("customer", ids[i % ENTITIES] as string))),
+  scan: (i) =>
+    store.read((txn) => {
+      const start = names[i % 1000] as Buffer;
+      let count = 0;
+      for (const e of txn.range("index", { start, end: prefixEnd(start) })) if (e.key.length > 0) count++;
+      return count;
+    }),
+  rawGet: (i) => rawState.get(keys[i % ENTITIES] as Buffer),
+  rawScan: (i) => {
+    const start = names[i % 1000] as Buffer;
+    let count = 0;
+    for (const e of rawIndex.getRange({ start, end: prefixEnd(start) })) if (e.key.length > 0) count++;
+    return count;
+  },
+};
+// Alternate the cases and keep each one's best round: on a shared machine the
+// order of measurement otherwise decides the ratio.
+const best: Record<string, number> = {};
+for (let round = 0; round < 3; round++) {
+  for (const [name, fn] of Object.entries(cases)) best[name] = Math.max(best[name] ?? 0, rate(fn));
+}
+const [getState, readGet, scan, rawGet, rawScan] = [best["getState"], best["readGet"], best["scan"], best["rawGet"], best["rawScan"]] as number[] as [number, number, number, number, number];
+await store.close();
 await raw.close();
 rmSync(dir, { recursive: true, force: true });
 
 const fmt = (x: number): string => Math.round(x).toLocaleString("en-US");
-console.log(`\n### Reads, ${ENTITIES.toLocaleString("en-US")} entities, ${ENTITIES / 1000} index rows per name, one thread\n`);
+console.log(`\n### Reads, ${ENTITIES.toLocaleString("en-US")} entities, ${ENTITIES / 1000} index rows per name, one thread, best of 3 alternating rounds\n`);
 console.log("| operation | Calyx ops/s | raw lmdb-js ops/s (pre-encoded keys) | raw / Calyx |");
 console.log("|---|---:|---:|---:|");
 console.log(`| getState(component, id) | ${fmt(getState)} | ${fmt(rawGet)} | ${(rawGet / getState).toFixed(2)}x |`);
