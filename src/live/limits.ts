@@ -21,8 +21,8 @@ export interface LiveLimits {
 }
 
 export const LIVE_DEFAULTS: LiveLimits = {
-  resumeChangesMax: 512,
-  resumeBytesMax: 256 * 1024,
+  resumeChangesMax: 256,
+  resumeBytesMax: 64 * 1024,
   resumeGraceMs: 30_000,
   windowRowsMax: 100_000,
   buildPollMs: 100,

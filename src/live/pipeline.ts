@@ -33,10 +33,12 @@ export interface Snapshot {
   readonly rows: readonly SnapshotRow[];
 }
 
-/** One commit's changes to a pipeline; `json` is `ops` serialized once for every subscriber. */
+/**
+ * One commit's changes to a pipeline: `json` is the ChangeOp[] serialized once
+ * for every subscriber (and all that the resume log keeps of it).
+ */
 export interface Change {
   readonly seq: number;
-  readonly ops: readonly ChangeOp[];
   readonly json: string;
 }
 
@@ -164,7 +166,7 @@ export class Pipeline {
     this.#checkSize();
     const ops = before === null ? this.#diffChanged(changed) : this.#diffSlices(before);
     if (ops.length === 0) return null;
-    const change: Change = { seq: ++this.#seq, ops, json: JSON.stringify(ops) };
+    const change: Change = { seq: ++this.#seq, json: JSON.stringify(ops) };
     this.#remember(change);
     return change;
   }

@@ -7,7 +7,8 @@ import type { ChangeOp } from "../../../src/client/protocol.js";
 
 export class Recorder implements LiveSubscriber {
   readonly result = new ResultSet();
-  readonly changes: Change[] = [];
+  /** Every change received, with its ops parsed. */
+  readonly changes: (Change & { ops: ChangeOp[] })[] = [];
   readonly resets: string[] = [];
   ended: (Error & { code: string }) | undefined;
   seq = 0;
@@ -39,9 +40,10 @@ export class Recorder implements LiveSubscriber {
   change(change: Change): void {
     if (change.seq !== this.seq + 1) throw new Error(`seq ${change.seq} after ${this.seq}`);
     this.seq = change.seq;
-    this.changes.push(change);
     // Through JSON, as a client sees it.
-    this.result.apply(JSON.parse(change.json) as ChangeOp[]);
+    const ops = JSON.parse(change.json) as ChangeOp[];
+    this.changes.push({ ...change, ops });
+    this.result.apply(ops);
   }
 
   reset(reason: string): void {

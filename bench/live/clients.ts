@@ -1,0 +1,77 @@
+// The client side of bench/live/live.ts, in its own process: opens sockets,
+// subscribes, and records for every change op the write id it carries and
+// when it arrived (absolute ms, performance.timeOrigin + now()). Driven over
+// IPC by live.ts; not a benchmark by itself.
+import { writeFileSync } from "node:fs";
+import WebSocket from "ws";
+
+interface Setup { url: string; sockets: number; subscriptions: number; distinct: number }
+type Msg = { t: "setup"; setup: Setup } | { t: "clock"; id: number } | { t: "record"; on: boolean } | { t: "dump"; file: string } | { t: "exit" };
+
+const now = (): number => performance.timeOrigin + performance.now();
+let recording = false;
+let pairs = new Float64Array(1 << 20);
+let n = 0;
+let messages = 0;
+let closes = 0;
+const sockets: WebSocket[] = [];
+
+function record(w: number, at: number): void {
+  if (n * 2 + 2 > pairs.length) {
+    const bigger = new Float64Array(pairs.length * 2);
+    bigger.set(pairs);
+    pairs = bigger;
+  }
+  pairs[n * 2] = w;
+  pairs[n * 2 + 1] = at;
+  n++;
+}
+
+async function setup(s: Setup): Promise<void> {
+  let snapshots = 0;
+  let done!: () => void;
+  const all = new Promise<void>((r) => { done = r; });
+  for (let i = 0; i < s.sockets; i++) {
+    const ws = new WebSocket(`${s.url.replace("http", "ws")}/_calyx/ws`);
+    sockets.push(ws);
+    ws.on("close", () => { closes++; });
+    ws.on("message", (data) => {
+      const at = now();
+      messages++;
+      const m = JSON.parse(String(data)) as { type: string; ops?: { op: string; row?: { w?: number } }[] };
+      if (m.type === "snapshot" && ++snapshots === s.subscriptions) done();
+      else if (m.type === "change" && recording && m.ops !== undefined) {
+        for (const op of m.ops) if (op.row?.w !== undefined) record(op.row.w, at);
+      }
+    });
+    await new Promise((r) => ws.once("open", r));
+  }
+  for (let i = 0; i < s.subscriptions; i++) {
+    const ws = sockets[i % s.sockets] as WebSocket;
+    ws.send(JSON.stringify({ type: "subscribe", sub: `s${i}`, view: "items", query: "byKey", params: { k: i % s.distinct } }));
+  }
+  await all;
+}
+
+process.on("message", (m: Msg) => {
+  const send = (x: unknown): void => { process.send?.(x); };
+  switch (m.t) {
+    case "setup":
+      void setup(m.setup).then(() => send({ t: "ready" }));
+      return;
+    case "clock":
+      send({ t: "clock", id: m.id, at: now() });
+      return;
+    case "record":
+      recording = m.on;
+      send({ t: "recording" });
+      return;
+    case "dump":
+      writeFileSync(m.file, Buffer.from(pairs.buffer, 0, n * 16));
+      send({ t: "dumped", pairs: n, messages, closes });
+      return;
+    case "exit":
+      for (const ws of sockets) ws.terminate();
+      process.exit(0);
+  }
+});

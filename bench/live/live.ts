@@ -1,0 +1,222 @@
+// Live queries under write load: 10,000 subscriptions over 1,000 distinct
+// parameter values while 5,000 writes/s are committed.
+//   node --import tsx bench/live/live.ts [--quick] [--durability full|batched|none] [--workers N]
+// Reports: latency from a commit to a client receiving the change (p50/p99),
+// server memory per subscription, and write throughput (fixed-rate latency and
+// closed-loop maximum) without and with the subscriptions. The server runs in
+// this process (Runtime + uWS + live queries, as `calyx run`); the clients in a
+// child process (bench/live/clients.ts) over real WebSockets. The child's
+// clock is aligned with ours over IPC (offset from the fastest round trip).
+import { fork, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Runtime, RUNTIME_DEFAULTS } from "../../src/host/runtime.js";
+import { createLogger } from "../../src/host/logger.js";
+import { UwsServer } from "../../src/http/uws-server.js";
+import { attachLive } from "../../src/http/ws-setup.js";
+import type { Durability } from "../../src/storage/store.js";
+import { newHistogram, summarize, type Histogram } from "../lib/histogram.js";
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) {
+  // Memory per subscription needs a collection before each heap reading.
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
+
+const { values } = parseArgs({ options: {
+  quick: { type: "boolean", default: false },
+  durability: { type: "string", default: "full" },
+  workers: { type: "string" },
+  rate: { type: "string", default: "5000" },
+  seconds: { type: "string" },
+} });
+const quick = values.quick;
+const SUBSCRIPTIONS = quick ? 2_000 : 10_000;
+const DISTINCT = quick ? 200 : 1_000;
+const SOCKETS = quick ? 10 : 50;
+const ITEMS = quick ? 4_000 : 20_000;
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds ?? (quick ? 3 : 15));
+const MAX_SECONDS = quick ? 2 : 8;
+const now = (): number => performance.timeOrigin + performance.now();
+
+const log = createLogger({ format: "pretty", level: "warn" });
+const dir = mkdtempSync(join(tmpdir(), "calyx-bench-live-"));
+const project = join(dir, "project");
+mkdirSync(join(project, "src"), { recursive: true });
+writeFileSync(join(project, "src", "item.ts"), `import { keyValueEntity, view } from "calyx";
+export const item = keyValueEntity({
+  name: "item",
+  initialState: (): { k: number; w: number } | null => null,
+  commands: { put: { handler: (_s, c: { k: number; w: number }, ctx) => ctx.update(c).reply(null) } },
+});
+export const items = view({ name: "items", from: item, queries: { byKey: { sql: "SELECT * FROM items WHERE k = :k::int" } } });
+`);
+
+const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+const runtime = await Runtime.start({ ...RUNTIME_DEFAULTS, projectDir: project, dataDir: join(dir, "data"), log, workers, durability: values.durability as Durability });
+// Registered before the live queries': stamps each commit before they process it.
+let commitAt = new Float64Array(1 << 20);
+let lastCommitAt = 0;
+runtime.onRowChanges((deltas) => {
+  const at = now();
+  lastCommitAt = at;
+  for (const d of deltas) {
+    const w = (d.new as { w?: number } | null)?.w;
+    if (w === undefined) continue;
+    if (w >= commitAt.length) {
+      const bigger = new Float64Array(Math.max(commitAt.length * 2, w + 1));
+      bigger.set(commitAt);
+      commitAt = bigger;
+    }
+    commitAt[w] = at;
+  }
+});
+const live = attachLive(runtime, { log });
+// Runs after the gateway's flush: the time from a commit to its changes handed to uWS.
+const serverSide = newHistogram();
+let measureServer = false;
+live.live.onFlush(() => {
+  if (measureServer && lastCommitAt > 0) serverSide.recordValue(Math.max(1, Math.round((now() - lastCommitAt) * 1000)));
+  lastCommitAt = 0;
+});
+const server = new UwsServer(runtime, { host: "127.0.0.1", port: 0, bodyBytesMax: 1 << 20, log, extend: live.extend, streamQuery: live.streamQuery });
+const { port } = await server.start();
+const url = `http://127.0.0.1:${port}`;
+
+let nextW = 1;
+const put = (): Promise<unknown> => {
+  const w = nextW++;
+  return runtime.command("item", "put", `it${Math.floor(Math.random() * ITEMS)}`, { k: Math.floor(Math.random() * DISTINCT), w }, undefined);
+};
+
+/** Fixed arrival rate; latency from each write's intended start. */
+async function fixedRate(rate: number, seconds: number): Promise<{ achieved: number; latency: Histogram; errors: number }> {
+  const latency = newHistogram();
+  const total = Math.round(rate * seconds);
+  let sent = 0;
+  let done = 0;
+  let errors = 0;
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+      for (; sent < due; sent++) {
+        const intended = start + (sent / rate) * 1000;
+        put().then(
+          () => { latency.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000))); },
+          () => { errors++; },
+        ).finally(() => { if (++done === total) resolve(); });
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  return { achieved: total / ((performance.now() - start) / 1000), latency, errors };
+}
+
+/** Closed loop: `inFlight` writers as fast as the runtime acknowledges. */
+async function maxThroughput(inFlight: number, seconds: number): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let acked = 0;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < end) {
+      await put();
+      acked++;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, loop));
+  return acked / ((performance.now() - start) / 1000);
+}
+
+function heap(): { heap: number; rss: number } {
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss };
+}
+
+const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
+const fmt = (s: ReturnType<typeof summarize>): string => `p50 ${s.p50} ms, p99 ${s.p99} ms, p99.9 ${s.p999} ms, max ${s.max} ms (n=${s.count})`;
+const out: string[] = [];
+const say = (line: string): void => { out.push(line); process.stdout.write(line + "\n"); };
+
+say(`# bench/live — ${SUBSCRIPTIONS} subscriptions over ${DISTINCT} parameter values, ${SOCKETS} sockets, ${RATE} writes/s to ${ITEMS} entities (durability ${values.durability}, ${workers} workers, ${availableParallelism()} cores${quick ? ", quick" : ""})`);
+// Warm up and preload every entity.
+for (let i = 0; i < ITEMS; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => runtime.command("item", "put", `it${i + j}`, { k: (i + j) % DISTINCT, w: 0 }, undefined)));
+await fixedRate(RATE, 1);
+
+// 1. Without subscriptions.
+const plainRate = await fixedRate(RATE, SECONDS);
+const plainMax = await maxThroughput(256, MAX_SECONDS);
+say(`without subscriptions: ${RATE}/s offered -> ${plainRate.achieved.toFixed(0)}/s, write latency ${fmt(summarize(plainRate.latency))}; closed-loop max ${plainMax.toFixed(0)} writes/s`);
+
+// 2. Subscribe.
+const before = heap();
+const child = fork(new URL("./clients.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+const reply = <T>(type: string): Promise<T> => new Promise((resolve) => {
+  const on = (m: { t: string }): void => { if (m.t === type) { child.off("message", on); resolve(m as T); } };
+  child.on("message", on);
+});
+const subscribed = performance.now();
+child.send({ t: "setup", setup: { url, sockets: SOCKETS, subscriptions: SUBSCRIPTIONS, distinct: DISTINCT } });
+await reply("ready");
+const subscribeMs = performance.now() - subscribed;
+const after = heap();
+const stats = live.live.stats();
+say(`subscribed ${stats.subscriptions} in ${subscribeMs.toFixed(0)} ms: ${stats.pipelines} pipelines holding ${stats.rows} rows; server heap +${mb(after.heap - before.heap)} (${((after.heap - before.heap) / SUBSCRIPTIONS).toFixed(0)} bytes per subscription, including its pipeline's share), rss +${mb(after.rss - before.rss)}`);
+
+// Clock offset of the child: the round trip with the smallest delay.
+let offset = 0;
+let best = Infinity;
+for (let i = 0; i < 50; i++) {
+  const t0 = now();
+  child.send({ t: "clock", id: i });
+  const { at } = await reply<{ at: number }>("clock");
+  const t1 = now();
+  if (t1 - t0 < best) { best = t1 - t0; offset = at - (t0 + t1) / 2; }
+}
+
+// 3. With subscriptions: the same fixed rate, latency commit -> client.
+const firstW = nextW;
+child.send({ t: "record", on: true });
+await reply("recording");
+measureServer = true;
+const liveRate = await fixedRate(RATE, SECONDS);
+measureServer = false;
+const lastW = nextW;
+const liveMax = await maxThroughput(256, MAX_SECONDS);
+child.send({ t: "record", on: false });
+await reply("recording");
+const file = join(dir, "pairs.bin");
+child.send({ t: "dump", file });
+const dumped = await reply<{ pairs: number; messages: number; closes: number }>("dumped");
+const pairs = new Float64Array(readFileSync(file).buffer.slice(0));
+const delivery = newHistogram();
+const deliveryFixed = newHistogram();
+for (let i = 0; i < pairs.length; i += 2) {
+  const w = pairs[i] as number;
+  const committed = commitAt[w];
+  if (committed === undefined || committed === 0) continue;
+  const us = Math.max(1, Math.round((((pairs[i + 1] as number) - offset) - committed) * 1000));
+  delivery.recordValue(us);
+  if (w >= firstW && w < lastW) deliveryFixed.recordValue(us);
+}
+const ws = live.gateway.stats();
+const loaded = heap();
+say(`with subscriptions: ${RATE}/s offered -> ${liveRate.achieved.toFixed(0)}/s, write latency ${fmt(summarize(liveRate.latency))}; closed-loop max ${liveMax.toFixed(0)} writes/s (${((liveMax / plainMax) * 100).toFixed(0)}% of without)`);
+say(`commit -> client at ${RATE}/s: ${fmt(summarize(deliveryFixed))}`);
+say(`  of which commit -> handed to uWS (server, per commit): ${fmt(summarize(serverSide))}`);
+say(`commit -> client during the closed-loop max: ${fmt(summarize(delivery))} (all ${dumped.pairs} changes received)`);
+say(`server heap after the writes (resume logs full): +${mb(loaded.heap - before.heap)} over no subscriptions (${((loaded.heap - before.heap) / SUBSCRIPTIONS).toFixed(0)} bytes per subscription)`);
+say(`sockets cut as slow consumers: ${ws.slowConsumersCut}, closed: ${dumped.closes}; clock offset ${offset.toFixed(3)} ms (round trip ${best.toFixed(3)} ms); live: ${JSON.stringify(live.live.stats())}`);
+
+child.send({ t: "exit" });
+live.close();
+await server.stop();
+await runtime.stop();
+rmSync(dir, { recursive: true, force: true });
