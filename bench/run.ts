@@ -136,6 +136,15 @@ async function main(): Promise<number> {
   }
   setBenchNice(Number(values.nice ?? (canRaisePriority() ? -10 : 0)));
   const generator = await Generator.start({ processes: Number(values["gen-procs"]) });
+  let current: Session | undefined;
+  // Ctrl-C: stop the servers we started (they would outlive us otherwise).
+  const interrupt = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`\nbench: ${signal}: stopping servers…\n`);
+    generator.stop();
+    void (current?.stopAll() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
   let failed = 0;
   try {
     for (const name of names) {
@@ -161,6 +170,7 @@ async function main(): Promise<number> {
       }, generator);
       const f = session.machine.fsync;
       process.stdout.write(`machine: ${session.machine.cores} cores, ${session.machine.cpuModel}, ${session.machine.kernel}; fsync p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms; commit ${session.run.commit}${session.run.dirty.length > 0 ? ` + ${session.run.dirty.length} uncommitted files in src/bin/scripts` : ""}\n`);
+      current = session;
       const started = performance.now();
       try {
         const result = await scenario.run(session);

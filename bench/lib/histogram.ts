@@ -38,7 +38,8 @@ export interface LatencySummary {
 const ms = (us: number): number => Math.round(us) / 1000;
 
 export function summarize(h: Histogram): LatencySummary {
-  if (h.totalCount === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  // No samples: not a latency of 0 (NaN is written as null in the JSON, shown as "—").
+  if (h.totalCount === 0) return { count: 0, mean: NaN, p50: NaN, p90: NaN, p99: NaN, p999: NaN, max: NaN };
   return {
     count: h.totalCount,
     mean: ms(h.mean),

@@ -320,7 +320,20 @@ async function runOpen(job: OpenJob): Promise<LoadRaw> {
       // Saturated: the queue only grows from here. Stop offering load; what is
       // queued or in flight is recorded with its wait so far (a lower bound).
       aborted = true;
-      stopGenerating(now);
+      if (now < winStart) {
+        // Saturated before the measured window even began (during warm-up):
+        // measure the drain instead — everything answered or still waiting
+        // from now on is charged with its wait (lower bounds), and the
+        // achieved rate is what the server got through meanwhile.
+        winStart = -Infinity;
+        winEnd = now + Math.min(job.drainMs, 1_000);
+        sampler.start(now);
+        next = total;
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+      } else {
+        stopGenerating(now);
+      }
     }
     if (qHead > 4096 && qHead * 2 > qIntended.length) {
       qIntended = qIntended.slice(qHead);
