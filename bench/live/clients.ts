@@ -46,8 +46,10 @@ async function setup(s: Setup): Promise<void> {
     });
     await new Promise((r) => ws.once("open", r));
   }
+  // Contiguous blocks: the subscribers of one parameter value are on different sockets.
+  const perSocket = Math.ceil(s.subscriptions / s.sockets);
   for (let i = 0; i < s.subscriptions; i++) {
-    const ws = sockets[i % s.sockets] as WebSocket;
+    const ws = sockets[Math.floor(i / perSocket)] as WebSocket;
     ws.send(JSON.stringify({ type: "subscribe", sub: `s${i}`, view: "items", query: "byKey", params: { k: i % s.distinct } }));
   }
   await all;
