@@ -4,6 +4,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { CliError, serve, type ServeOptions } from "../src/cli/serve.js";
+import { fail } from "../src/cli/fail.js";
 import { scaffold } from "../src/cli/new-project.js";
 import { viewsCommand } from "../src/cli/views-commands.js";
 import { storageCommands } from "../src/cli/storage-commands.js";
@@ -27,14 +28,6 @@ interface ServeArgs {
   "log-format": string | undefined;
 }
 
-function fail(error: unknown): never {
-  if (error instanceof CliError) {
-    process.stderr.write(`calyx: error: ${error.message}\n${error.detail ? error.detail + "\n" : ""}`);
-  } else {
-    process.stderr.write(`calyx: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  }
-  process.exit(1);
-}
 
 const serveOptions = (y: ReturnType<typeof yargs>) =>
   y.positional("dir", { type: "string", default: ".", describe: "project folder (holds src/)" })

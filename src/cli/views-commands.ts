@@ -15,6 +15,7 @@ import type { DbName } from "../storage/store.js";
 import { lockDataDir } from "./data-lock.js";
 import { checkProjectDir } from "./serve.js";
 import { CliError } from "./serve-errors.js";
+import { guarded } from "./fail.js";
 
 interface Args { dir: string; data: string | undefined; view?: string; query?: string; table?: string }
 
@@ -55,7 +56,7 @@ const list: CommandModule<object, Args> = {
   command: "list [dir]",
   describe: "the project's views and the tables stored for them",
   builder: (y) => y.positional("dir", dirOption).option("data", dataOption) as never,
-  handler: (args) => {
+  handler: guarded((args) => {
     const projectDir = checkProjectDir(args.dir);
     const { manifest, views } = inspect(projectDir);
     const stored = existsSync(resolve(args.data ?? join(projectDir, ".calyx"))) ? storedViews(dataDirOf(args, projectDir)) : new Map<string, ViewMeta>();
@@ -71,28 +72,28 @@ const list: CommandModule<object, Args> = {
     }
     for (const table of stored.keys()) lines.push(`-\t${table}\t-\t-\tno longer defined (remove it with: calyx views drop ${table})`);
     process.stdout.write(lines.join("\n") + "\n");
-  },
+  }),
 };
 
 const explain: CommandModule<object, Args> = {
   command: "explain <view> <query> [dir]",
   describe: "print the plan of a view's query (indexes, ranges, residual filter)",
   builder: (y) => y.positional("view", { type: "string", demandOption: true }).positional("query", { type: "string", demandOption: true }).positional("dir", dirOption) as never,
-  handler: (args) => {
+  handler: guarded((args) => {
     const { views } = inspect(checkProjectDir(args.dir));
     const view = views.byName.get(args.view ?? "");
     if (!view) throw new CliError(`no view '${args.view}' (views: ${[...views.byName.keys()].join(", ") || "none"})`);
     const query = view.queries[args.query ?? ""];
     if (!query) throw new CliError(`view '${args.view}' has no query '${args.query}' (queries: ${Object.keys(view.queries).join(", ")})`);
     process.stdout.write(`${args.view}.${args.query}\n${query.explain()}\nindexes of the view:\n${view.indexes.map((i) => `  ${i.id}`).join("\n")}\n`);
-  },
+  }),
 };
 
 const rebuild: CommandModule<object, Args> = {
   command: "rebuild <view> [dir]",
   describe: "rebuild a view's table from stored state now (the server must not be running on the data folder)",
   builder: (y) => y.positional("view", { type: "string", demandOption: true }).positional("dir", dirOption).option("data", dataOption) as never,
-  handler: async (args) => {
+  handler: guarded(async (args) => {
     const projectDir = checkProjectDir(args.dir);
     const { manifest } = inspect(projectDir);
     const m = manifest.views.find((v) => v.name === args.view);
@@ -114,14 +115,14 @@ const rebuild: CommandModule<object, Args> = {
     } finally {
       unlock();
     }
-  },
+  }),
 };
 
 const drop: CommandModule<object, Args> = {
   command: "drop <table>",
   describe: "delete a view table's rows and indexes (for views removed from the code)",
   builder: (y) => y.positional("table", { type: "string", demandOption: true }).option("data", { ...dataOption, default: ".calyx" }) as never,
-  handler: async (args) => {
+  handler: guarded(async (args) => {
     const dataDir = dataDirOf(args, undefined);
     const unlock = lockDataDir(dataDir);
     try {
@@ -144,7 +145,7 @@ const drop: CommandModule<object, Args> = {
     } finally {
       unlock();
     }
-  },
+  }),
 };
 
 export const viewsCommand: CommandModule = {
