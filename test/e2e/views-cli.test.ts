@@ -10,7 +10,7 @@ t.test("explain prints the plan; list, rebuild and drop manage stored tables", a
   const explain = await runCalyx(["views", "explain", "customers", "byName", project]);
   t.equal(explain.code, 0, explain.stderr);
   t.match(explain.stdout, /index scan customers:name/);
-  t.match((await runCalyx(["views", "explain", "customers", "nope", project])).stderr, /has no query 'nope' \(queries: byName\)/);
+  t.match((await runCalyx(["views", "explain", "customers", "nope", project])).stderr, /has no query 'nope' \(queries: byName, page, all\)/);
 
   const server = await startCalyx(["run", project, "--port", "0", "--data", data]);
   for (const id of ["a", "b", "c"]) {
@@ -24,7 +24,7 @@ t.test("explain prints the plan; list, rebuild and drop manage stored tables", a
   server.proc.kill("SIGTERM");
   t.equal(await server.exited, 0);
 
-  t.match((await runCalyx(["views", "list", project, "--data", data])).stdout, /customers\tcustomers\tcustomer\tbyName\tready/);
+  t.match((await runCalyx(["views", "list", project, "--data", data])).stdout, /customers\tcustomers\tcustomer\tbyName,page,all\tready/);
   const rebuilt = await runCalyx(["views", "rebuild", "customers", project, "--data", data]);
   t.equal(rebuilt.code, 0, rebuilt.stderr);
   t.match(rebuilt.stdout, /rebuilt view 'customers'/);
