@@ -38,10 +38,13 @@ async function setup(s: Setup): Promise<void> {
     ws.on("message", (data) => {
       const at = now();
       messages++;
-      const m = JSON.parse(String(data)) as { type: string; ops?: { op: string; row?: { w?: number } }[] };
-      if (m.type === "snapshot" && ++snapshots === s.subscriptions) done();
-      else if (m.type === "change" && recording && m.ops !== undefined) {
-        for (const op of m.ops) if (op.row?.w !== undefined) record(op.row.w, at);
+      type M = { type: string; ops?: { op: string; row?: { w?: number } }[] };
+      const parsed = JSON.parse(String(data)) as M | M[];
+      for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+        if (m.type === "snapshot" && ++snapshots === s.subscriptions) done();
+        else if (m.type === "change" && recording && m.ops !== undefined) {
+          for (const op of m.ops) if (op.row?.w !== undefined) record(op.row.w, at);
+        }
       }
     });
     await new Promise((r) => ws.once("open", r));

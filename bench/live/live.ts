@@ -157,7 +157,9 @@ say(`without subscriptions: ${RATE}/s offered -> ${plainRate.achieved.toFixed(0)
 
 // 2. Subscribe.
 const before = heap();
-const child = fork(new URL("./clients.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+// BENCH_CHILD_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the clients.
+const childArgs = process.env["BENCH_CHILD_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
+const child = fork(new URL("./clients.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx", ...childArgs], stdio: ["ignore", "inherit", "inherit", "ipc"] });
 const reply = <T>(type: string): Promise<T> => new Promise((resolve) => {
   const on = (m: { t: string }): void => { if (m.t === type) { child.off("message", on); resolve(m as T); } };
   child.on("message", on);

@@ -180,7 +180,10 @@ export class CalyxClient {
     };
     socket.onmessage = (ev) => {
       const text = typeof ev.data === "string" ? ev.data : new TextDecoder().decode(ev.data as ArrayBuffer | Uint8Array);
-      this.#receive(JSON.parse(text) as ServerMessage);
+      const parsed = JSON.parse(text) as ServerMessage | ServerMessage[];
+      // A frame holds one message or an array of them (one commit's changes to several subscriptions).
+      if (Array.isArray(parsed)) for (const m of parsed) this.#receive(m);
+      else this.#receive(parsed);
     };
     socket.onerror = () => undefined; // onclose follows
     socket.onclose = (ev) => {

@@ -49,7 +49,11 @@ export type ChangeOp =
   | { op: "remove"; key: string }
   | { op: "add" | "update"; key: string; index: number; row: Row };
 
-/** Server -> client. */
+/**
+ * Server -> client. A frame holds one message, or a JSON array of messages
+ * (to be handled in order): the server sends the changes one commit made to
+ * several subscriptions of a socket as one frame.
+ */
 export type ServerMessage =
   | { type: "welcome"; protocol: number; server: string; limits: { sendBufferBytesMax: number; subscriptionsMax: number; messageBytesMax: number } }
   | { type: "reply"; id: string | number; value: unknown }

@@ -1,6 +1,10 @@
 // The WebSocket endpoint /_calyx/ws (docs/protocol.md): commands, one-shot
 // queries and live subscriptions over one socket, JSON text frames.
 //
+// Framing: a frame holds one message, or a JSON array of messages (the
+// changes one commit made to several subscriptions of a socket go out as one
+// frame: one send, one parse on the client).
+//
 // Backpressure: every socket has a bounded send buffer. Before each send the
 // gateway checks what uWS still holds for the socket; past
 // sendBufferBytesMax the socket is closed with 4008 (CLOSE_CODES.SLOW_CONSUMER)
@@ -50,7 +54,7 @@ const NO_REQUEST: CallRequest = Object.freeze({ params: {}, query: {}, headers: 
 interface Conn {
   ws: UWS.WebSocket<Conn> | undefined;
   readonly subs: Map<string, LiveSubscription>;
-  /** Change messages of the commit being processed, sent corked at flush. */
+  /** Messages of the commit being processed, sent as one frame at flush. */
   out: string[];
   closed: boolean;
 }
@@ -216,15 +220,13 @@ export class WsGateway {
     this.queue(conn, JSON.stringify({ type: "error", sub, code: w.code, message: w.message, status: w.status, ...(w.errorId !== undefined ? { errorId: w.errorId } : {}) } satisfies ServerMessage));
   }
 
+  /** Sends what a commit queued: one frame per socket (a JSON array when there is more than one message). */
   #flush(): void {
     for (const conn of this.#pending) {
       const out = conn.out;
       conn.out = [];
-      if (conn.closed || conn.ws === undefined) continue;
-      const ws = conn.ws;
-      ws.cork(() => {
-        for (const text of out) if (!this.#write(conn, text)) break;
-      });
+      if (conn.closed || conn.ws === undefined || out.length === 0) continue;
+      this.#write(conn, out.length === 1 ? (out[0] as string) : `[${out.join(",")}]`);
     }
     this.#pending.clear();
   }

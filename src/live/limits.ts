@@ -21,8 +21,8 @@ export interface LiveLimits {
 }
 
 export const LIVE_DEFAULTS: LiveLimits = {
-  resumeChangesMax: 256,
-  resumeBytesMax: 64 * 1024,
+  resumeChangesMax: 128,
+  resumeBytesMax: 16 * 1024,
   resumeGraceMs: 30_000,
   windowRowsMax: 100_000,
   buildPollMs: 100,

@@ -24,18 +24,22 @@ t.test("a slow consumer is closed with 4008; a fast one on the same query misses
   const fast = await open();
   let fastSeq = 0;
   let fastGaps = 0;
+  const messages = (d: unknown): { type: string; seq?: number }[] => {
+    const parsed = JSON.parse(String(d)) as { type: string; seq?: number } | { type: string; seq?: number }[];
+    return Array.isArray(parsed) ? parsed : [parsed];
+  };
   fast.on("message", (d) => {
-    const m = JSON.parse(String(d)) as { type: string; seq?: number };
-    if (m.type !== "change") return;
-    if (m.seq !== fastSeq + 1) fastGaps++;
-    fastSeq = m.seq ?? 0;
+    for (const m of messages(d)) {
+      if (m.type !== "change") continue;
+      if (m.seq !== fastSeq + 1) fastGaps++;
+      fastSeq = m.seq ?? 0;
+    }
     waiter.poke();
   });
   let slowClose: { code: number; reason: string } | undefined;
   let slowSeq = 0;
   slow.on("message", (d) => {
-    const m = JSON.parse(String(d)) as { type: string; seq?: number };
-    if (m.type === "change") slowSeq = m.seq ?? slowSeq;
+    for (const m of messages(d)) if (m.type === "change") slowSeq = m.seq ?? slowSeq;
   });
   slow.on("close", (code, reason) => { slowClose = { code, reason: reason.toString() }; waiter.poke(); });
   await new Promise((r) => setImmediate(r));

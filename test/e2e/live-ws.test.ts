@@ -19,7 +19,11 @@ async function rawSocket(url: string): Promise<{ send: (m: unknown) => void; nex
   const ws = new WebSocket(`${url.replace("http", "ws")}/_calyx/ws`);
   const inbox: ServerMessage[] = [];
   const waiter = new Waiter();
-  ws.on("message", (d) => { inbox.push(JSON.parse(String(d)) as ServerMessage); waiter.poke(); });
+  ws.on("message", (d) => {
+    const m = JSON.parse(String(d)) as ServerMessage | ServerMessage[];
+    inbox.push(...(Array.isArray(m) ? m : [m]));
+    waiter.poke();
+  });
   await new Promise((r) => ws.once("open", r));
   return {
     ws,

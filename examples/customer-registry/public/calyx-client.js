@@ -315,7 +315,9 @@ var CalyxClient = class {
     };
     socket.onmessage = (ev) => {
       const text = typeof ev.data === "string" ? ev.data : new TextDecoder().decode(ev.data);
-      this.#receive(JSON.parse(text));
+      const parsed = JSON.parse(text);
+      if (Array.isArray(parsed)) for (const m of parsed) this.#receive(m);
+      else this.#receive(parsed);
     };
     socket.onerror = () => void 0;
     socket.onclose = (ev) => {

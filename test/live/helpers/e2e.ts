@@ -62,9 +62,11 @@ export function recordingSockets(onMessage?: (m: Record<string, unknown>) => voi
       super(url);
       sockets.push(this);
       this.on("message", (data) => {
-        const m = JSON.parse(String(data)) as Record<string, unknown>;
-        received.push(m);
-        onMessage?.(m);
+        const parsed = JSON.parse(String(data)) as Record<string, unknown> | Record<string, unknown>[];
+        for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+          received.push(m);
+          onMessage?.(m);
+        }
       });
     }
   }
