@@ -6,6 +6,7 @@ import { join } from "node:path";
 import * as calyx from "../api/index.js";
 import * as testkit from "../api/testkit.js";
 import { ModuleLoader, ProjectLoadError } from "../host/loader.js";
+import { transpilerFor } from "../host/transpile.js";
 import { checkProjectDir, CliError } from "./serve.js";
 
 const TEST_FILE = /\.test\.[mc]?[tj]s$/;
@@ -31,7 +32,7 @@ export function runProjectTests(dir: string): void {
   const files = testFiles(projectDir);
   if (files.length === 0) throw new CliError(`no tests found in ${projectDir} (files named *.test.ts under test/ or src/)`);
   process.env["CALYX_PROJECT_DIR"] = projectDir;
-  const loader = new ModuleLoader(projectDir, { calyx, "calyx/testkit": testkit });
+  const loader = new ModuleLoader(projectDir, { calyx, "calyx/testkit": testkit }, { transpile: transpilerFor(projectDir) });
   for (const file of files) {
     try {
       loader.load(file);

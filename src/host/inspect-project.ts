@@ -6,10 +6,11 @@ import { ProjectError } from "./errors.js";
 import { ModuleLoader, ProjectLoadError } from "./loader.js";
 import type { Manifest, ProjectProblem } from "./messages.js";
 import { componentFiles } from "./project-files.js";
+import { transpilerFor } from "./transpile.js";
 import { compileViews, type CompiledViews } from "./runtime.js";
 
 export function inspectProject(projectDir: string): { manifest: Manifest; views: CompiledViews } {
-  const loader = new ModuleLoader(projectDir, { calyx });
+  const loader = new ModuleLoader(projectDir, { calyx }, { transpile: transpilerFor(projectDir) });
   const problems: ProjectProblem[] = [];
   const modules: { file: string; exports: Record<string, unknown> }[] = [];
   for (const file of componentFiles(projectDir)) {

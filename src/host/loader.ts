@@ -1,12 +1,13 @@
-// Loads a project's TypeScript modules: sucrase strips types and turns ES
-// imports into CommonJS (keeping line numbers, so stack traces point at the
-// user's lines), and a small module system resolves `calyx`, relative imports
-// and the project's own node_modules. Works the same inside the single executable.
+// Loads a project's modules, transpiled by transpile.ts (sucrase: types
+// stripped, ES imports turned into CommonJS, line numbers kept so stack traces
+// point at the user's lines), with a small module system that resolves
+// `calyx`, relative imports and the project's own node_modules. Workers get
+// the modules already transpiled by the main thread, so they never load
+// sucrase. Works the same inside the single executable.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { compileFunction } from "node:vm";
-import { transform } from "sucrase";
 import { codeFrame, displayPath } from "./project-files.js";
 import type { ProjectProblem } from "./messages.js";
 
@@ -31,16 +32,25 @@ export class ModuleLoader {
   readonly #externalRequire: NodeJS.Require;
 
   readonly #sources: Readonly<Record<string, string>> | undefined;
+  readonly #compiled: Readonly<Record<string, string>> | undefined;
+  readonly #transpileFn: ((file: string, source: string) => string) | undefined;
 
   /**
    * `builtins` maps module names (`calyx`, `calyx/testkit`) to the objects user
    * code receives. `sources` (path → text), when given, is used instead of the
-   * disk for files under the project.
+   * disk for files under the project; `compiled` (path → JavaScript) holds them
+   * already transpiled; otherwise `transpile` is called (transpile.ts).
    */
-  constructor(projectDir: string, builtins: Readonly<Record<string, unknown>>, sources?: Readonly<Record<string, string>>) {
+  constructor(projectDir: string, builtins: Readonly<Record<string, unknown>>, options: {
+    sources?: Readonly<Record<string, string>>;
+    compiled?: Readonly<Record<string, string>>;
+    transpile?: (file: string, source: string) => string;
+  } = {}) {
     this.#projectDir = resolve(projectDir);
     this.#builtins = builtins;
-    this.#sources = sources;
+    this.#sources = options.sources;
+    this.#compiled = options.compiled;
+    this.#transpileFn = options.transpile;
     this.#externalRequire = createRequire(join(this.#projectDir, "package.json"));
   }
 
@@ -57,14 +67,14 @@ export class ModuleLoader {
       fn = compileFunction(code, ["exports", "require", "module", "__filename", "__dirname"], { filename: file }) as (...args: unknown[]) => void;
     } catch (error) {
       this.#cache.delete(file);
-      throw this.#problem("ERR_MODULE_SYNTAX", file, source, error, undefined);
+      throw loadProblem(this.#projectDir, "ERR_MODULE_SYNTAX", file, source, error, undefined);
     }
     try {
       fn(module.exports, (spec: string) => this.#require(file, spec), module, file, dirname(file));
     } catch (error) {
       this.#cache.delete(file);
       if (error instanceof ProjectLoadError) throw error;
-      throw this.#problem("ERR_MODULE_THREW", file, source, error, locationInStack(error, file));
+      throw loadProblem(this.#projectDir, "ERR_MODULE_THREW", file, source, error, locationInStack(error, file));
     }
     return module.exports;
   }
@@ -79,14 +89,10 @@ export class ModuleLoader {
   }
 
   #transpile(file: string, source: string): string {
-    try {
-      return transform(source, { transforms: ["typescript", "imports"], filePath: file, production: true }).code;
-    } catch (error) {
-      const loc = (error as { loc?: { line: number; column: number } }).loc;
-      const at = loc ? { line: loc.line, column: loc.column } : undefined; // sucrase columns are 1-based
-      const message = error instanceof Error ? error.message.replace(/^Error transforming [^:]+: /, "").replace(/ \(\d+:\d+\)$/, "") : String(error);
-      throw this.#problem("ERR_MODULE_SYNTAX", file, source, new Error(message), at);
-    }
+    const compiled = this.#compiled?.[file];
+    if (compiled !== undefined) return compiled;
+    if (!this.#transpileFn) throw new Error(`no transpiled code for ${file}`);
+    return this.#transpileFn(file, source);
   }
 
   #require(from: string, spec: string): unknown {
@@ -106,17 +112,21 @@ export class ModuleLoader {
     return this.#externalRequire(spec) as unknown;
   }
 
-  #problem(code: string, file: string, source: string, error: unknown, at: { line: number; column: number } | undefined): ProjectLoadError {
-    const shown = displayPath(this.#projectDir, file);
-    const reason = error instanceof Error ? error.message : String(error);
-    const where = at ? `${shown}:${at.line}:${at.column}` : shown;
-    const what = code === "ERR_MODULE_SYNTAX" ? "does not compile" : "threw while loading";
-    return new ProjectLoadError({
-      code, file: shown, line: at?.line, column: at?.column,
-      frame: at ? codeFrame(source, at.line, at.column) : undefined,
-      message: `${where}: ${what}: ${reason}`,
-    });
-  }
+
+}
+
+/** A ProjectLoadError for `file`: "file:line:col: what: why", with a code frame when the position is known. */
+export function loadProblem(projectDir: string, code: string, file: string, source: string, error: unknown,
+  at: { line: number; column: number } | undefined): ProjectLoadError {
+  const shown = displayPath(projectDir, file);
+  const reason = error instanceof Error ? error.message : String(error);
+  const where = at ? `${shown}:${at.line}:${at.column}` : shown;
+  const what = code === "ERR_MODULE_SYNTAX" ? "does not compile" : "threw while loading";
+  return new ProjectLoadError({
+    code, file: shown, line: at?.line, column: at?.column,
+    frame: at ? codeFrame(source, at.line, at.column) : undefined,
+    message: `${where}: ${what}: ${reason}`,
+  });
 }
 
 const EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".json"];

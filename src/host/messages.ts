@@ -79,12 +79,18 @@ export interface ProjectProblem {
   readonly frame: string | undefined;
 }
 
+/** One version of a project's code: each module's source (for error frames) and its transpiled JavaScript. */
+export interface ProjectModules {
+  readonly sources: Readonly<Record<string, string>>;
+  readonly compiled: Readonly<Record<string, string>>;
+}
+
 export type ToWorker =
   /**
-   * `sources` is a snapshot of the project's modules (path → text), taken once
-   * per load: a worker replaced later runs the same code, whatever is on disk.
+   * `modules` is a snapshot of the project's code, read and transpiled once per
+   * load: a worker replaced later runs the same code, whatever is on disk.
    */
-  | { readonly t: "load"; readonly projectDir: string; readonly dataDir: string; readonly sources: Readonly<Record<string, string>> }
+  | { readonly t: "load"; readonly projectDir: string; readonly dataDir: string; readonly modules: ProjectModules }
   | {
       readonly t: "command";
       readonly reqId: number;
@@ -95,7 +101,7 @@ export type ToWorker =
       readonly request: RequestData | undefined;
     }
   /** Hot reload, step 1: load a new version beside the running one (answered by prepared / prepareFailed). */
-  | { readonly t: "prepare"; readonly projectDir: string; readonly dataDir: string; readonly sources: Readonly<Record<string, string>> }
+  | { readonly t: "prepare"; readonly projectDir: string; readonly dataDir: string; readonly modules: ProjectModules }
   /** Step 2, after the pool drained: switch to the prepared version (its entity cache carries over). */
   | { readonly t: "activate" }
   /** Or: forget the prepared version. */

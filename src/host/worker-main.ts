@@ -7,7 +7,7 @@ import { discover } from "./discovery.js";
 import { EndpointRunner } from "./endpoint-runner.js";
 import { EntityRunner } from "./entity-runner.js";
 import { ModuleLoader, ProjectLoadError } from "./loader.js";
-import type { FromWorker, Manifest, ProjectProblem, ToWorker } from "./messages.js";
+import type { FromWorker, Manifest, ProjectModules, ProjectProblem, ToWorker } from "./messages.js";
 import { componentFiles } from "./project-files.js";
 import { openStateSource, type ClosableStateSource } from "./state-source.js";
 
@@ -28,11 +28,11 @@ function post(message: FromWorker): void {
 
 type Built = { ok: true; manifest: Manifest; runner: EntityRunner; endpoints: EndpointRunner } | { ok: false; problems: ProjectProblem[] };
 
-function build(projectDir: string, dataDir: string, sources: Readonly<Record<string, string>>): Built {
-  const loader = new ModuleLoader(projectDir, { calyx }, sources);
+function build(projectDir: string, dataDir: string, code: ProjectModules): Built {
+  const loader = new ModuleLoader(projectDir, { calyx }, { sources: code.sources, compiled: code.compiled });
   const problems: ProjectProblem[] = [];
   const modules: { file: string; exports: Record<string, unknown> }[] = [];
-  for (const file of componentFiles(projectDir, Object.keys(sources))) {
+  for (const file of componentFiles(projectDir, Object.keys(code.sources))) {
     try {
       modules.push({ file, exports: loader.load(file) });
     } catch (error) {
@@ -50,7 +50,7 @@ function build(projectDir: string, dataDir: string, sources: Readonly<Record<str
 port.on("message", (message: ToWorker) => {
   switch (message.t) {
     case "load": {
-      const built = build(message.projectDir, message.dataDir, message.sources);
+      const built = build(message.projectDir, message.dataDir, message.modules);
       if (!built.ok) {
         post({ t: "loadFailed", problems: built.problems });
         return;
@@ -64,7 +64,7 @@ port.on("message", (message: ToWorker) => {
     }
     case "prepare": {
       // Hot reload without a new thread: load the new version beside the running one.
-      const built = build(message.projectDir, message.dataDir, message.sources);
+      const built = build(message.projectDir, message.dataDir, message.modules);
       if (!built.ok) {
         post({ t: "prepareFailed", problems: built.problems });
         return;

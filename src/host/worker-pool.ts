@@ -4,10 +4,11 @@
 // or runs out of memory is replaced; only its in-flight commands fail.
 import { Worker } from "node:worker_threads";
 import { CommandRejected, ForwardedError, HostError, ProjectError } from "./errors.js";
-import type { EndpointRequestData, FromWorker, Manifest, ReplyData, RequestData, ToWorker, WireError } from "./messages.js";
+import type { EndpointRequestData, FromWorker, Manifest, ProjectModules, ReplyData, RequestData, ToWorker, WireError } from "./messages.js";
 import type { EntityWrite } from "../storage/store.js";
 import { workerScript } from "./worker-script.js";
 import { snapshotSources } from "./project-files.js";
+import { transpileAll } from "./transpile.js";
 
 export interface PoolOptions {
   readonly projectDir: string;
@@ -66,8 +67,8 @@ export class WorkerPool {
   #stopping = false;
   #timeouts = new Map<string, number>();
   #roundRobin = 0;
-  #sources: Readonly<Record<string, string>> = {};
-  #preparedSources: Readonly<Record<string, string>> | undefined;
+  #modules: ProjectModules = { sources: {}, compiled: {} };
+  #preparedModules: ProjectModules | undefined;
   readonly #drainWaiters: (() => void)[] = [];
 
   constructor(options: PoolOptions) {
@@ -80,7 +81,7 @@ export class WorkerPool {
 
   /** Starts every worker; resolves with the project's manifest, or rejects with a ProjectError. */
   async start(): Promise<Manifest> {
-    this.#sources = snapshotSources(this.#options.projectDir);
+    this.#modules = loadModules(this.#options.projectDir);
     for (let i = 0; i < Math.max(1, this.#options.workers); i++) this.#slots.push(new Slot());
     const manifests = await Promise.allSettled(this.#slots.map((slot) => this.#spawn(slot)));
     const failure = manifests.find((m) => m.status === "rejected");
@@ -144,10 +145,10 @@ export class WorkerPool {
    */
   async prepare(): Promise<Manifest> {
     if (this.#slots.some((slot) => slot.ready !== undefined || !slot.worker)) throw new Error("a worker is restarting");
-    const sources = snapshotSources(this.#options.projectDir);
+    const modules = loadModules(this.#options.projectDir);
     const answers = await Promise.all(this.#slots.map((slot) => new Promise<FromWorker>((resolve) => {
       slot.onPrepared = resolve;
-      slot.worker?.postMessage({ t: "prepare", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, sources } satisfies ToWorker);
+      slot.worker?.postMessage({ t: "prepare", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, modules } satisfies ToWorker);
     })));
     const failed = answers.find((a) => a.t === "prepareFailed");
     if (failed && failed.t === "prepareFailed") {
@@ -156,22 +157,22 @@ export class WorkerPool {
     }
     const first = answers[0];
     if (!first || first.t !== "prepared") throw new Error("no worker prepared");
-    this.#preparedSources = sources;
+    this.#preparedModules = modules;
     return first.manifest;
   }
 
   /** Step 2 (after drain()): switch every worker to the prepared version. */
   activate(manifest: Manifest): void {
     for (const slot of this.#slots) slot.worker?.postMessage({ t: "activate" } satisfies ToWorker);
-    if (this.#preparedSources) this.#sources = this.#preparedSources;
-    this.#preparedSources = undefined;
+    if (this.#preparedModules) this.#modules = this.#preparedModules;
+    this.#preparedModules = undefined;
     this.#setTimeouts(manifest);
   }
 
   /** Forgets a prepared version. */
   discard(): void {
     for (const slot of this.#slots) slot.worker?.postMessage({ t: "discard" } satisfies ToWorker);
-    this.#preparedSources = undefined;
+    this.#preparedModules = undefined;
   }
 
   #setTimeouts(manifest: Manifest): void {
@@ -238,7 +239,7 @@ export class WorkerPool {
     worker.unref();
     slot.worker = worker;
     slot.lastMessageAt = performance.now();
-    worker.postMessage({ t: "load", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, sources: this.#sources } satisfies ToWorker);
+    worker.postMessage({ t: "load", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, modules: this.#modules } satisfies ToWorker);
     const ready = new Promise<Manifest>((resolve, reject) => {
       worker.on("message", (m: FromWorker) => {
         if (slot.generation !== generation) return;
@@ -373,6 +374,14 @@ export class WorkerPool {
       slot.inFlight.clear();
     });
   }
+}
+
+/** Reads and transpiles the project once (workers never load the transpiler); a syntax error is a ProjectError. */
+function loadModules(projectDir: string): ProjectModules {
+  const sources = snapshotSources(projectDir);
+  const { compiled, problems } = transpileAll(projectDir, sources);
+  if (problems.length > 0) throw new ProjectError(problems);
+  return { sources, compiled };
 }
 
 /** An error as it crosses to a worker: its code, and its status when it is a handler's chosen 4xx. */

@@ -32,7 +32,7 @@ t.test("components are found among exports, once each, with their routes and key
   ]);
   t.same(d.manifest.views[0], { name: "customers", table: "customers", file: "src/view.ts", from: "customer",
     queries: [{ name: "byName", sql: "SELECT * FROM customers WHERE name = :name", http: "GET /customers/by-name/:name", maxRows: undefined }],
-    updaterHash: "" });
+    updaterHash: "", updaterKind: "state" });
 });
 
 t.test("each problem names its file", async (t) => {

@@ -1,5 +1,6 @@
 import t from "tap";
 import type { ProjectLoadError } from "../../src/host/loader.js";
+import { transpilerFor } from "../../src/host/transpile.js";
 import { ModuleLoader } from "../../src/host/loader.js";
 
 t.test("loads TypeScript with relative imports (.js → .ts) and builtins", async (t) => {
@@ -9,13 +10,13 @@ t.test("loads TypeScript with relative imports (.js → .ts) and builtins", asyn
       "b.ts": "export const b: number = 2;\n",
     },
   });
-  const loader = new ModuleLoader(dir, { calyx: { tag: "x" } });
+  const loader = new ModuleLoader(dir, { calyx: { tag: "x" } }, { transpile: transpilerFor(dir) });
   t.same(loader.load(`${dir}/src/a.ts`), { a: "x2" });
 });
 
 t.test("a syntax error gives file:line:column and a code frame", async (t) => {
   const dir = t.testdir({ src: { "bad.ts": "const ok = 1;\nconst no = ;\n" } });
-  const loader = new ModuleLoader(dir, {});
+  const loader = new ModuleLoader(dir, {}, { transpile: transpilerFor(dir) });
   const error = t.throws(() => loader.load(`${dir}/src/bad.ts`)) as unknown as ProjectLoadError;
   t.equal(error.problem.code, "ERR_MODULE_SYNTAX");
   t.equal(error.problem.file, "src/bad.ts");
@@ -26,14 +27,14 @@ t.test("a syntax error gives file:line:column and a code frame", async (t) => {
 
 t.test("a module that throws at import names the line", async (t) => {
   const dir = t.testdir({ src: { "t.ts": "const x: number = 1;\nthrow new Error('nope');\n" } });
-  const error = t.throws(() => new ModuleLoader(dir, {}).load(`${dir}/src/t.ts`)) as unknown as ProjectLoadError;
+  const error = t.throws(() => new ModuleLoader(dir, {}, { transpile: transpilerFor(dir) }).load(`${dir}/src/t.ts`)) as unknown as ProjectLoadError;
   t.equal(error.problem.code, "ERR_MODULE_THREW");
   t.match(error.problem.message, /^src\/t\.ts:2:\d+: threw while loading: nope$/);
 });
 
 t.test("a missing relative import is named", async (t) => {
   const dir = t.testdir({ src: { "m.ts": "import { x } from './missing.js';\nexport const y = x;\n" } });
-  const error = t.throws(() => new ModuleLoader(dir, {}).load(`${dir}/src/m.ts`)) as unknown as ProjectLoadError;
+  const error = t.throws(() => new ModuleLoader(dir, {}, { transpile: transpilerFor(dir) }).load(`${dir}/src/m.ts`)) as unknown as ProjectLoadError;
   t.equal(error.problem.code, "ERR_MODULE_NOT_FOUND");
   t.match(error.problem.message, /cannot find module '\.\/missing\.js'/);
 });
