@@ -13,7 +13,7 @@
 // EventSource then reconnects and resumes. A comment line every
 // SSE_KEEPALIVE_MS keeps idle streams (and the proxies on the way) open.
 import type * as UWS from "uWebSockets.js";
-import type { LiveQueries, LiveSubscriber, LiveSubscription } from "../live/live-queries.js";
+import type { LiveQueries, LiveSubscriber, Subscribed } from "../live/live-queries.js";
 import type { Change, Snapshot } from "../live/pipeline.js";
 import { StreamWriter } from "./stream-writer.js";
 import { toWireError } from "./ws-errors.js";
@@ -75,7 +75,7 @@ function parseEventId(id: string | undefined): { stream: string; seq: number } |
 export function serveSse(res: UWS.HttpResponse, r: SseRequest): void {
   const out = new StreamWriter(res);
   let stream = "";
-  let handle: LiveSubscription | undefined;
+  let handle: Subscribed | undefined;
   const send = (text: string): void => {
     if (out.finished) return;
     out.write(text);
@@ -105,7 +105,7 @@ export function serveSse(res: UWS.HttpResponse, r: SseRequest): void {
     writeError(out, error, r.log);
     return;
   }
-  out.onAbort(() => handle?.close());
+  out.onAbort(() => handle?.subscription.close());
   out.start(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" });
   // Tell EventSource to reconnect quickly after a cut.
   send("retry: 1000\n\n");

@@ -14,7 +14,7 @@
 // the limit so that it never triggers.)
 import type * as UWS from "uWebSockets.js";
 import { CLOSE_CODES, PROTOCOL_VERSION, WS_PATH, type ClientMessage, type ServerMessage } from "../client/protocol.js";
-import type { LiveQueries, LiveSubscriber, LiveSubscription } from "../live/live-queries.js";
+import type { LiveQueries, LiveSubscriber, LiveSubscription, Subscribed } from "../live/live-queries.js";
 import type { Change, Snapshot } from "../live/pipeline.js";
 import type { CallRequest } from "./service.js";
 import { toWireError } from "./ws-errors.js";
@@ -177,15 +177,15 @@ export class WsGateway {
       return;
     }
     const subscriber = new SocketSubscriber(this, conn, m.sub);
-    let handle: LiveSubscription;
+    let subscribed: Subscribed;
     try {
-      handle = this.#live.subscribe({ view: m.view, query: m.query, params: m.params ?? {}, resume: m.resume }, subscriber);
+      subscribed = this.#live.subscribe({ view: m.view, query: m.query, params: m.params ?? {}, resume: m.resume }, subscriber);
     } catch (error) {
       this.#sendError(conn, error, { sub: m.sub });
       return;
     }
-    conn.subs.set(m.sub, handle);
-    const start = handle.start;
+    conn.subs.set(m.sub, subscribed.subscription);
+    const start = subscribed.start;
     if (start.kind === "resumed") {
       this.#send(conn, { type: "resumed", sub: m.sub, stream: start.stream, seq: start.seq });
       for (const c of start.changes) this.#write(conn, subscriber.changeText(c));

@@ -49,8 +49,13 @@ export type SubscribeStart =
   | { readonly kind: "pending"; readonly resetReason: string | null };
 
 export interface LiveSubscription {
-  readonly start: SubscribeStart;
   close(): void;
+}
+
+/** What subscribe() returns: how the stream starts (send it, do not keep it) and the handle to keep. */
+export interface Subscribed {
+  readonly start: SubscribeStart;
+  readonly subscription: LiveSubscription;
 }
 
 export interface LiveStats {
@@ -119,7 +124,7 @@ export class LiveQueries {
    * resume) the changes the subscriber missed. Throws LiveError and the
    * query's own errors (unknown parameters, wrong types, row cap).
    */
-  subscribe(req: SubscribeRequest, subscriber: LiveSubscriber): LiveSubscription {
+  subscribe(req: SubscribeRequest, subscriber: LiveSubscriber): Subscribed {
     const { view, query } = this.#resolve(req.view, req.query);
     const shape = liveShape(view, query);
     const params = normalizeParams(query, req.params);
@@ -153,8 +158,7 @@ export class LiveQueries {
     this.#subscriptions++;
     const owner = rec;
     let open = true;
-    return {
-      start,
+    const subscription: LiveSubscription = {
       close: () => {
         if (!open) return;
         open = false;
@@ -162,6 +166,7 @@ export class LiveQueries {
         if (owner.subscribers.size === 0 && this.#recs.get(owner.pipeline.key) === owner) this.#idle(owner);
       },
     };
+    return { start, subscription };
   }
 
   /** Runs a query once on the latest snapshot, with JSON parameters. */

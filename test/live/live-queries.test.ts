@@ -138,7 +138,7 @@ t.test("resume: the missed changes, or reset + snapshot when they are gone", asy
   client.begin(back);
   t.same(client.keys(), ["b"]);
   t.equal(client.seq, 3);
-  back.close();
+  back.subscription.close();
   for (const pk of ["c", "d", "e", "f"]) put(pk, { city: "Oslo" });
   const late = live.subscribe({ view: "people", query: "byCity", params: { city: "Oslo" }, resume: { stream: client.stream, seq: 3 } }, new Recorder());
   t.equal(late.start.kind, "snapshot");

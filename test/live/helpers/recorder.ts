@@ -1,6 +1,6 @@
 // A LiveSubscriber that keeps the client-side result (the client library's
 // ResultSet) and records everything it was sent.
-import type { LiveSubscriber, LiveSubscription } from "../../../src/live/live-queries.js";
+import type { LiveSubscriber, LiveSubscription, Subscribed } from "../../../src/live/live-queries.js";
 import type { Change, Snapshot } from "../../../src/live/pipeline.js";
 import { ResultSet } from "../../../src/client/result-set.js";
 import type { ChangeOp } from "../../../src/client/protocol.js";
@@ -18,9 +18,9 @@ export class Recorder implements LiveSubscriber {
   pending = false;
 
   /** Takes the subscription's start (snapshot or resumed changes). */
-  begin(handle: LiveSubscription): this {
-    this.handle = handle;
-    const s = handle.start;
+  begin(subscribed: Subscribed): this {
+    this.handle = subscribed.subscription;
+    const s = subscribed.start;
     if (s.kind === "snapshot") this.#snapshot(s.snapshot);
     else if (s.kind === "pending") this.pending = true;
     else {
