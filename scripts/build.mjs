@@ -5,6 +5,10 @@ import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { apiTypes } from "./api-types.mjs";
+import { nativeRedirectPlugin } from "./sea/plugin.mjs";
+
+/** npm packages the CLI bundle loads from node_modules (natives, big parsers, test-only tools). */
+const CLI_EXTERNAL = ["lmdb", "uWebSockets.js", "sucrase", "node-sql-parser", "ws", "msgpackr", "better-sqlite3", "typescript", "esbuild", "bufferutil", "utf-8-validate"];
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 let commit = "unknown";
@@ -28,8 +32,12 @@ export async function buildRuntime({ outdir = "build", external = true } = {}) {
   // `calyx new` writes these declarations into new projects, for their editors.
   const cliDefine = { ...common.define, __CALYX_API_TYPES__: JSON.stringify(JSON.stringify(apiTypes())) };
   await Promise.all([
-    build({ ...common, define: cliDefine, entryPoints: { calyx: "bin/calyx.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: external ? "external" : undefined,
-}),
+    // The CLI bundles yargs and its layout helpers so string-width gets the same
+    // printable-ASCII fast path as in the executable (yargs lays out its whole
+    // help text at every start); packages with natives or large data stay external.
+    build({ ...common, define: cliDefine, entryPoints: { calyx: "bin/calyx.ts" }, outdir, outExtension: { ".js": ".cjs" },
+      external: external ? CLI_EXTERNAL : [],
+      plugins: [nativeRedirectPlugin({ natives: {}, stubs: [], asciiWidth: ["string-width"] })] }),
     build({ ...common, entryPoints: { worker: "src/host/worker-main.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: external ? "external" : undefined }),
   ]);
 }
