@@ -1,6 +1,6 @@
 // Live queries under write load: 10,000 subscriptions over 1,000 distinct
 // parameter values while 5,000 writes/s are committed.
-//   node --import tsx bench/live/live.ts [--quick] [--durability full|batched|none] [--workers N]
+//   node --import tsx bench/live/live.ts [--quick] [--durability full|batched|none] [--workers N] [--client-nice N]
 // Reports: latency from a commit to a client receiving the change (p50/p99),
 // server memory per subscription, and write throughput (fixed-rate latency and
 // closed-loop maximum) without and with the subscriptions. The server runs in
@@ -9,7 +9,7 @@
 // clock is aligned with ours over IPC (offset from the fastest round trip).
 import { fork, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Runtime, RUNTIME_DEFAULTS } from "../../src/host/runtime.js";
@@ -32,6 +32,7 @@ const { values } = parseArgs({ options: {
   workers: { type: "string" },
   rate: { type: "string", default: "5000" },
   seconds: { type: "string" },
+  "client-nice": { type: "string", default: "0" },
 } });
 const quick = values.quick;
 const SUBSCRIPTIONS = quick ? 2_000 : 10_000;
@@ -145,7 +146,7 @@ const fmt = (s: ReturnType<typeof summarize>): string => `p50 ${s.p50} ms, p99 $
 const out: string[] = [];
 const say = (line: string): void => { out.push(line); process.stdout.write(line + "\n"); };
 
-say(`# bench/live — ${SUBSCRIPTIONS} subscriptions over ${DISTINCT} parameter values, ${SOCKETS} sockets, ${RATE} writes/s to ${ITEMS} entities (durability ${values.durability}, ${workers} workers, ${availableParallelism()} cores${quick ? ", quick" : ""})`);
+say(`# bench/live — ${SUBSCRIPTIONS} subscriptions over ${DISTINCT} parameter values, ${SOCKETS} sockets, ${RATE} writes/s to ${ITEMS} entities (durability ${values.durability}, ${workers} workers, ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}${quick ? ", quick" : ""})`);
 // Warm up and preload every entity.
 for (let i = 0; i < ITEMS; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => runtime.command("item", "put", `it${i + j}`, { k: (i + j) % DISTINCT, w: 0 }, undefined)));
 await fixedRate(RATE, 1);
@@ -160,6 +161,8 @@ const before = heap();
 // BENCH_CHILD_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the clients.
 const childArgs = process.env["BENCH_CHILD_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
 const child = fork(new URL("./clients.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx", ...childArgs], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+// The clients share this machine's cores: --client-nice 10 lets the server have them first.
+if (Number(values["client-nice"]) !== 0 && child.pid !== undefined) setPriority(child.pid, Number(values["client-nice"]));
 const reply = <T>(type: string): Promise<T> => new Promise((resolve) => {
   const on = (m: { t: string }): void => { if (m.t === type) { child.off("message", on); resolve(m as T); } };
   child.on("message", on);
