@@ -42,6 +42,7 @@ export type RowsFn = (table: string, states: readonly unknown[], events: readonl
   ids: readonly string[]) => Promise<(Record<string, unknown> | null)[]>;
 
 const CHUNK_ROWS = 500;
+const PROGRESS_EVERY_MS = 1_000;
 const DROP_CHUNK_KEYS = 5_000;
 
 export function viewSignature(view: CompiledView, manifest: ViewManifest): string {
@@ -197,10 +198,24 @@ export class ViewBuilder {
         txn.put("meta", metaKey(table), next);
       });
       entry.status = { ...entry.status, done: state.done };
+      this.#progress(manifest.name, entry.status);
     }
     state = { ...state, status: "ready", cursor: null };
     const ready = state;
     await this.#store.write((txn) => { txn.put("meta", metaKey(table), ready); });
+  }
+
+  #lastProgressAt = 0;
+
+  /** One progress line a second while a build runs (the dev/run output's progress bar). */
+  #progress(view: string, status: BuildStatus): void {
+    const now = performance.now();
+    if (now - this.#lastProgressAt < PROGRESS_EVERY_MS) return;
+    this.#lastProgressAt = now;
+    const pct = status.total > 0 ? Math.min(100, Math.floor((100 * status.done) / status.total)) : 100;
+    const width = 20;
+    const filled = Math.round((pct / 100) * width);
+    this.#log("info", `view '${view}' [${"#".repeat(filled)}${".".repeat(width - filled)}] ${pct}% (${status.done} of ${status.total})`, { view, done: status.done, total: status.total });
   }
 
   #count(component: string): number {

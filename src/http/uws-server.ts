@@ -136,11 +136,19 @@ export class UwsServer {
     }
     this.#readBody(res, state, (body) => {
       let parsed: unknown;
+      const type = request.headers["content-type"] ?? "";
       if (body.length === 0) parsed = undefined;
       else {
+        const text = body.toString("utf8");
         try {
-          parsed = JSON.parse(body.toString("utf8"));
+          parsed = JSON.parse(text);
         } catch (error) {
+          // A text/* body that is not JSON reaches the handler as a string (fetch and
+          // curl send JSON as text/plain or form types, so JSON is tried first).
+          if (type.startsWith("text/")) {
+            this.#command(res, state, target, request, text);
+            return;
+          }
           this.#finish(res, state, () => this.#writeError(res, new HttpError(400, "ERR_BAD_JSON",
             `the request body is not valid JSON: ${(error as Error).message}`)));
           return;

@@ -74,3 +74,29 @@ t.test("bad requests get clear errors and change nothing", async (t) => {
     t.match(metrics, /calyx_commands_total\{component="account",command="open",outcome="ok"\} \d+/);
   });
 });
+
+t.test("endpoints: path and query parameters, headers, JSON and text bodies", async (t) => {
+  const dir = t.testdir();
+  const project = copyProject("fixtures/faulty", dir);
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(`${project}/src/echo.ts`, `import { endpoint } from "calyx";
+import { account } from "./account.js";
+export const echo = endpoint({ name: "echo", routes: {
+  "POST /echo/:id": (req) => ({ id: req.params["id"], q: req.query["q"], h: req.headers["x-h"], body: req.body, method: req.method }),
+  "GET /owners/:id": async (req, ctx) => {
+    const a = await ctx.client(account, req.params["id"] ?? "").get();
+    return { owner: a.owner };
+  },
+} });
+`);
+  const server = await startCalyx(["run", project, "--port", "0", "--data", `${dir}/data`]);
+  t.teardown(() => { server.proc.kill("SIGKILL"); });
+  const json1 = await fetch(`${server.url}/echo/7?q=x`, { method: "POST", headers: { "x-h": "hv", "content-type": "application/json" }, body: '{"a":1}' });
+  t.same(await json(json1), { id: "7", q: "x", h: "hv", body: { a: 1 }, method: "POST" });
+  const text = await fetch(`${server.url}/echo/8`, { method: "POST", headers: { "content-type": "text/plain" }, body: "not json" });
+  t.same(((await json(text)) as { body: unknown }).body, "not json");
+  t.equal((await fetch(`${server.url}/accounts/z1`, { method: "POST", body: JSON.stringify({ owner: "zed" }) })).status, 200);
+  t.same(await json(await fetch(`${server.url}/owners/z1`)), { owner: "zed" });
+  const missing = await fetch(`${server.url}/owners/none`);
+  t.equal(missing.status, 404, "the entity's 404 passes through the endpoint");
+});
