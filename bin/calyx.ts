@@ -26,6 +26,7 @@ interface ServeArgs {
   "handler-timeout": number;
   "log-level": string;
   "log-format": string | undefined;
+  transport: string;
 }
 
 
@@ -39,7 +40,8 @@ const serveOptions = (y: ReturnType<typeof yargs>) =>
     .option("body-limit", { type: "number", default: 1_048_576, describe: "largest request body in bytes (413 above)" })
     .option("handler-timeout", { type: "number", default: 5_000, describe: "ms a handler may run before its worker is replaced (504)" })
     .option("log-level", { choices: ["debug", "info", "warn", "error"], default: "info" })
-    .option("log-format", { choices: ["json", "pretty"], describe: "default: json for run, pretty for dev" });
+    .option("log-format", { choices: ["json", "pretty"], describe: "default: json for run, pretty for dev" })
+    .option("transport", { choices: ["uws", "node"], default: "uws", describe: "HTTP server: uws (uWebSockets.js), or node (node:http: for platforms without a uWS build; no live queries)" });
 
 function toServe(args: ServeArgs, mode: "run" | "dev"): ServeOptions {
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new CliError(`--port must be 0..65535, got ${args.port}`);
@@ -48,6 +50,7 @@ function toServe(args: ServeArgs, mode: "run" | "dev"): ServeOptions {
     dir: args.dir, mode, port: args.port, host: args.host, data: args.data, workers: args.workers,
     durability: args.durability as Durability, bodyLimit: args["body-limit"], handlerTimeout: args["handler-timeout"],
     logLevel: args["log-level"] as LogLevel, logFormat: args["log-format"] as "json" | "pretty" | undefined,
+    transport: args.transport === "node" ? "node" : "uws",
   };
 }
 

@@ -8,7 +8,8 @@ import { DevWatcher } from "../host/dev-watcher.js";
 import { createLogger, type LogLevel } from "../host/logger.js";
 import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
 import type { Durability } from "../storage/store.js";
-import { UwsServer } from "../http/uws-server.js";
+import { loadUws, UwsServer, UwsUnavailableError } from "../http/uws-server.js";
+import { NodeHttpServer } from "../http/node-server.js";
 import { lockDataDir } from "./data-lock.js";
 import { CliError } from "./serve-errors.js";
 import type { Service } from "../http/service.js";
@@ -27,6 +28,8 @@ export interface ServeOptions {
   readonly handlerTimeout: number;
   readonly logLevel: LogLevel;
   readonly logFormat: "json" | "pretty" | undefined;
+  /** "uws" (default) or "node": node:http, for platforms without a uWS build (no WebSocket, no streaming). */
+  readonly transport: "uws" | "node";
 }
 
 export { CliError };
@@ -85,7 +88,20 @@ export async function serve(options: ServeOptions): Promise<void> {
   const live = attachLive(runtime, {
     log, messageBytesMax: options.bodyLimit, serverName: `calyx/${VERSION}`, publicDir: join(projectDir, "public"), publicReread: options.mode === "dev",
   });
-  const server = new UwsServer(service, { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log, extend: live.extend, streamQuery: live.streamQuery });
+  const httpOptions = { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log };
+  let server: UwsServer | NodeHttpServer;
+  if (options.transport === "node") {
+    log("warn", "transport node:http (--transport node): every route and operator endpoint is served, but not /_calyx/ws (live queries) or streamed results, and throughput is several times lower than with uWebSockets.js");
+    server = new NodeHttpServer(service, httpOptions);
+  } else {
+    try {
+      loadUws();
+    } catch (error) {
+      if (error instanceof UwsUnavailableError) throw new CliError(`${error.message}; run with --transport node to serve over node:http instead (no live queries)`);
+      throw error;
+    }
+    server = new UwsServer(service, { ...httpOptions, extend: live.extend, streamQuery: live.streamQuery });
+  }
   try {
     await server.start();
   } catch (error) {

@@ -4,8 +4,9 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import type * as UWS from "uWebSockets.js";
 import { HttpError, statusLine, toErrorResponse } from "./errors.js";
+import { call, hasNoBody, parseBody, queryJson, route, tooLarge, type RoutedRequest } from "./dispatch.js";
 import { Router } from "./router.js";
-import type { CallRequest, RouteSpec, RouteTarget, Service } from "./service.js";
+import type { RouteSpec, RouteTarget, Service } from "./service.js";
 
 export interface HttpOptions {
   readonly host: string;
@@ -108,21 +109,16 @@ export class UwsServer {
       this.#sendError(res, new HttpError(503, "ERR_STOPPING", "the server is shutting down", { "retry-after": "1", connection: "close" }));
       return;
     }
-    const lookup = this.#router.lookup(method, url);
-    if (lookup.kind !== "found") {
-      const error = lookup.kind === "not-found"
-        ? new HttpError(404, "ERR_NOT_FOUND", `no route for ${method} ${url}`)
-        : new HttpError(405, "ERR_METHOD_NOT_ALLOWED", `${method} is not allowed on ${url}; allowed: ${lookup.allow.join(", ")}`, { allow: lookup.allow.join(", ") });
-      this.#sendError(res, error);
+    const routed = route(this.#router, method, url, req.getQuery(), readHeaders(req));
+    if (routed instanceof HttpError) {
+      this.#sendError(res, routed);
       return;
     }
-    const target = lookup.match.value;
-    const request = { method, path: url, params: lookup.match.params, query: parseQuery(req.getQuery()), headers: readHeaders(req) };
-    if (target.kind === "query") {
-      this.#query(res, target, request);
+    if (routed.target.kind === "query") {
+      this.#query(res, routed);
       return;
     }
-    const length = request.headers["content-length"];
+    const length = routed.headers["content-length"];
     if (length !== undefined && Number(length) > this.#options.bodyBytesMax) {
       this.#sendError(res, tooLarge(this.#options.bodyBytesMax));
       return;
@@ -130,58 +126,30 @@ export class UwsServer {
     const state = { aborted: false };
     res.onAborted(() => { state.aborted = true; });
     this.#begin();
-    if (method === "GET" || method === "HEAD" || method === "DELETE") {
-      this.#command(res, state, target, request, undefined);
+    if (hasNoBody(method)) {
+      this.#call(res, state, routed, undefined);
       return;
     }
     this.#readBody(res, state, (body) => {
-      let parsed: unknown;
-      const type = request.headers["content-type"] ?? "";
-      if (body.length === 0) parsed = undefined;
-      else {
-        const text = body.toString("utf8");
-        try {
-          parsed = JSON.parse(text);
-        } catch (error) {
-          // A text/* body that is not JSON reaches the handler as a string (fetch and
-          // curl send JSON as text/plain or form types, so JSON is tried first).
-          if (type.startsWith("text/")) {
-            this.#command(res, state, target, request, text);
-            return;
-          }
-          this.#finish(res, state, () => this.#writeError(res, new HttpError(400, "ERR_BAD_JSON",
-            `the request body is not valid JSON: ${(error as Error).message}`)));
-          return;
-        }
-      }
-      this.#command(res, state, target, request, parsed);
+      const parsed = parseBody(body, routed.headers["content-type"]);
+      if (parsed instanceof HttpError) this.#finish(res, state, () => this.#writeError(res, parsed));
+      else this.#call(res, state, routed, parsed.value);
     });
   }
 
-  #command(res: UWS.HttpResponse, state: { aborted: boolean }, target: Exclude<Route, { kind: "query" }>, request: CallRequest & { method: string; path: string }, body: unknown): void {
-    const call = target.kind === "command"
-      ? this.#service.command(target.component, target.command, request.params[target.key] ?? "", body, request)
-      : this.#service.endpoint(target.endpoint, target.route, { ...request, body });
-    call.then(
+  #call(res: UWS.HttpResponse, state: { aborted: boolean }, routed: RoutedRequest, body: unknown): void {
+    call(this.#service, routed, body).then(
       (value) => this.#finish(res, state, () => this.#writeJson(res, 200, value === undefined ? null : value)),
       (error: unknown) => this.#finish(res, state, () => this.#writeError(res, error)),
     );
   }
 
-  #query(res: UWS.HttpResponse, target: Extract<Route, { kind: "query" }>, request: CallRequest): void {
+  #query(res: UWS.HttpResponse, routed: RoutedRequest): void {
+    const target = routed.target;
     const stream = this.#options.streamQuery;
-    if (stream && stream(res, { view: target.view, query: target.query, params: { ...request.query, ...request.params }, headers: request.headers })) return;
+    if (target.kind === "query" && stream && stream(res, { view: target.view, query: target.query, params: { ...routed.query, ...routed.params }, headers: routed.headers })) return;
     try {
-      const result = this.#service.query(target.view, target.query, { ...request.query, ...request.params });
-      if (result.shape === "single") {
-        const first = result.rows[Symbol.iterator]().next();
-        if (first.done) throw new HttpError(404, "ERR_NOT_FOUND", `no row matches ${target.view}.${target.query}`);
-        this.#writeJson(res, 200, first.value);
-        return;
-      }
-      const rows: unknown[] = [];
-      for (const row of result.rows) rows.push(row);
-      this.#writeJson(res, 200, rows);
+      this.#writeJson(res, 200, queryJson(this.#service, routed));
     } catch (error) {
       this.#writeError(res, error);
     }
@@ -242,16 +210,7 @@ export class UwsServer {
   }
 }
 
-function tooLarge(max: number): HttpError {
-  return new HttpError(413, "ERR_BODY_TOO_LARGE", `the request body is larger than ${max} bytes (--body-limit)`);
-}
 
-function parseQuery(query: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!query) return out;
-  for (const [k, v] of new URLSearchParams(query)) out[k] = v;
-  return out;
-}
 
 function readHeaders(req: UWS.HttpRequest): Record<string, string> {
   const out: Record<string, string> = {};
