@@ -172,3 +172,23 @@ export function discover(projectDir: string, modules: readonly { file: string; e
   }
   return { manifest: { entities: entityManifests, views: viewManifests, endpoints: endpointManifests }, entities, views, endpoints, problems };
 }
+
+/**
+ * Loads every component module and discovers the components: one list of
+ * problems for modules that fail to load and for invalid definitions.
+ */
+export function loadAndDiscover(projectDir: string, files: readonly string[], load: (file: string) => Record<string, unknown>): Discovery {
+  const problems: ProjectProblem[] = [];
+  const modules: { file: string; exports: Record<string, unknown> }[] = [];
+  for (const file of files) {
+    try {
+      modules.push({ file, exports: load(file) });
+    } catch (error) {
+      const problem = (error as { problem?: ProjectProblem }).problem;
+      if (problem) problems.push(problem);
+      else throw error;
+    }
+  }
+  const found = discover(projectDir, modules);
+  return { ...found, problems: [...problems, ...found.problems] };
+}

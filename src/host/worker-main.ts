@@ -3,10 +3,10 @@
 import { randomUUID } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import * as calyx from "../api/index.js";
-import { discover } from "./discovery.js";
+import { loadAndDiscover } from "./discovery.js";
 import { EndpointRunner } from "./endpoint-runner.js";
 import { EntityRunner } from "./entity-runner.js";
-import { ModuleLoader, ProjectLoadError } from "./loader.js";
+import { ModuleLoader } from "./loader.js";
 import type { FromWorker, Manifest, ProjectModules, ProjectProblem, ToWorker } from "./messages.js";
 import { componentFiles } from "./project-files.js";
 import { openStateSource, type ClosableStateSource } from "./state-source.js";
@@ -30,19 +30,8 @@ type Built = { ok: true; manifest: Manifest; runner: EntityRunner; endpoints: En
 
 function build(projectDir: string, dataDir: string, code: ProjectModules): Built {
   const loader = new ModuleLoader(projectDir, { calyx }, { sources: code.sources, compiled: code.compiled });
-  const problems: ProjectProblem[] = [];
-  const modules: { file: string; exports: Record<string, unknown> }[] = [];
-  for (const file of componentFiles(projectDir, Object.keys(code.sources))) {
-    try {
-      modules.push({ file, exports: loader.load(file) });
-    } catch (error) {
-      if (error instanceof ProjectLoadError) problems.push(error.problem);
-      else throw error;
-    }
-  }
-  const found = discover(projectDir, modules);
-  problems.push(...found.problems);
-  if (problems.length > 0) return { ok: false, problems };
+  const found = loadAndDiscover(projectDir, componentFiles(projectDir, Object.keys(code.sources)), (file) => loader.load(file));
+  if (found.problems.length > 0) return { ok: false, problems: [...found.problems] };
   source ??= openStateSource(dataDir);
   return { ok: true, manifest: found.manifest, runner: new EntityRunner(found.entities, found.views, source), endpoints: new EndpointRunner(found.endpoints, post) };
 }
