@@ -123,9 +123,11 @@ export class Runtime {
   }
 
   /**
-   * Hot reload: loads the project again in a new pool and swaps it in once the
-   * old pool's in-flight commands are committed. On a compile or validation
-   * error the old version keeps serving and the error is thrown.
+   * Hot reload: the workers load the new version beside the running one
+   * (a new pool only when a worker is being replaced), in-flight commands
+   * finish and commit, then the new version takes over; new or changed views
+   * start rebuilding. On a compile or validation error the old version keeps
+   * serving and the error is thrown.
    */
   async reload(): Promise<{ ms: number }> {
     const started = performance.now();
