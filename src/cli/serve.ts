@@ -10,6 +10,7 @@ import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
 import type { Durability } from "../storage/store.js";
 import { loadUws, UwsServer, UwsUnavailableError } from "../http/uws-server.js";
 import { NodeHttpServer } from "../http/node-server.js";
+import { attachNodeWebSocket } from "../http/ws-node.js";
 import { lockDataDir } from "./data-lock.js";
 import { CliError } from "./serve-errors.js";
 import type { Service } from "../http/service.js";
@@ -91,8 +92,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   const httpOptions = { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log };
   let server: UwsServer | NodeHttpServer;
   if (options.transport === "node") {
-    log("warn", "transport node:http (--transport node): every route and operator endpoint is served, but not /_calyx/ws (live queries) or streamed results, and throughput is several times lower than with uWebSockets.js");
-    server = new NodeHttpServer(service, httpOptions);
+    log("warn", "transport node:http (--transport node): every route, the operator endpoints and /_calyx/ws are served; query results are not streamed (no NDJSON/SSE), and throughput is several times lower than with uWebSockets.js");
+    server = new NodeHttpServer(service, httpOptions, (http) => attachNodeWebSocket(http, live.gateway, options.bodyLimit));
   } else {
     try {
       loadUws();

@@ -1,8 +1,9 @@
-// The HTTP transport on node:http, for platforms with no uWebSockets.js build
-// (musl, 32-bit ARM, a Node ABI uWS does not ship). Chosen explicitly with
-// `--transport node` and logged: it serves every route and the operator
-// endpoints, but not /_calyx/ws (live queries) or streamed query results,
-// and it is several times slower than uWS.
+// The HTTP transport on node:http (+ the `ws` package for /_calyx/ws, see
+// ws-node.ts), for platforms with no uWebSockets.js build (musl, 32-bit ARM, a
+// Node ABI uWS does not ship). Chosen explicitly with `--transport node` and
+// logged: every route, the operator endpoints and live queries over WebSocket;
+// query results are buffered, not streamed (no NDJSON/SSE live changes), and
+// throughput is several times lower than with uWS.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,9 +19,13 @@ export class NodeHttpServer {
   #router = new Router<RouteTarget>();
   #server: Server | undefined;
   #closing = false;
+  readonly #attach: ((server: Server) => () => void) | undefined;
+  #detach: (() => void) | undefined;
   port = 0;
 
-  constructor(service: Service, options: HttpOptions) {
+  /** `attach` adds upgrade handlers (WebSocket) to the server; it returns how to close them. */
+  constructor(service: Service, options: HttpOptions, attach?: (server: Server) => () => void) {
+    this.#attach = attach;
     this.#service = service;
     this.#options = options;
     this.setRoutes(service.routes());
@@ -45,11 +50,14 @@ export class NodeHttpServer {
       server.listen({ host: this.#options.host, port: this.#options.port, exclusive: true }, resolve);
     });
     this.port = (server.address() as AddressInfo).port;
+    // After listening: `ws` re-emits the server's errors, and a failed listen must stay one clear error.
+    this.#detach = this.#attach?.(server);
     return { port: this.port };
   }
 
   async stop(drainMs = 5000): Promise<void> {
     this.#closing = true;
+    this.#detach?.();
     const server = this.#server;
     if (!server) return;
     await new Promise<void>((resolve) => {

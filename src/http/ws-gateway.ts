@@ -51,8 +51,17 @@ const UWS_BACKPRESSURE_BYTES = 1024 * 1024 * 1024;
 
 const NO_REQUEST: CallRequest = Object.freeze({ params: {}, query: {}, headers: {} });
 
-interface Conn {
-  ws: UWS.WebSocket<Conn> | undefined;
+/** What the gateway needs of a socket: uWS's WebSocket has it; ws-node.ts adapts the `ws` package. */
+export interface GatewaySocket {
+  getBufferedAmount(): number;
+  /** Returns 2 when the message was dropped (uWS's convention). */
+  send(text: string, isBinary: boolean, compress: boolean): number | boolean;
+  end(code: number, reason: string): void;
+}
+
+/** @internal A client connection. */
+export interface Conn {
+  ws: GatewaySocket | undefined;
   readonly subs: Map<string, LiveSubscription>;
   /** Messages of the commit being processed, sent as one frame at flush. */
   out: string[];
@@ -108,6 +117,27 @@ export class WsGateway {
       },
       close: (ws) => this.#closed(ws.getUserData()),
     });
+  }
+
+  /** @internal Transport adapters (ws-node.ts): a socket opened, a message arrived, it closed. */
+  opened(socket: GatewaySocket): Conn {
+    const conn: Conn = { ws: socket, subs: new Map(), out: [], closed: false };
+    this.#conns.add(conn);
+    this.#stats.connections = this.#conns.size;
+    const o = this.#options;
+    this.#send(conn, { type: "welcome", protocol: PROTOCOL_VERSION, server: o.serverName, limits: { sendBufferBytesMax: o.sendBufferBytesMax, subscriptionsMax: o.subscriptionsMax, messageBytesMax: o.messageBytesMax } });
+    return conn;
+  }
+
+  /** @internal */
+  received(conn: Conn, text: string): void {
+    this.#stats.messagesIn++;
+    this.#message(conn, text);
+  }
+
+  /** @internal */
+  socketClosed(conn: Conn): void {
+    this.#closed(conn);
   }
 
   /** Closes every socket with 1001 (the server is stopping); clients reconnect and resume. */

@@ -38,3 +38,25 @@ t.test("a busy port is a clear error with node:http too", async (t) => {
   t.equal(r.code, 1);
   t.match(r.stderr, /the port is in use/);
 });
+
+t.test("live queries over WebSocket work on node:http too", async (t) => {
+  const { CalyxClient } = await import("../../src/client/index.js");
+  const dir = t.testdir();
+  const server = await startCalyx(["run", copyProject("customer-registry", dir), "--port", "0", "--data", `${dir}/data`, "--transport", "node"]);
+  t.teardown(() => { server.proc.kill("SIGKILL"); });
+  const client = new CalyxClient(server.url);
+  t.teardown(() => client.close());
+  let latest: readonly Record<string, unknown>[] = [];
+  let wake: (() => void) | undefined;
+  client.subscribe("customers", "byName", { name: "Ann" }, (rows) => { latest = rows; wake?.(); });
+  const until = async (ok: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((r) => { wake = r; setTimeout(r, 100); });
+    }
+  };
+  t.equal(await client.call("customer", "create", "c1", { name: "Ann", email: "a@x.io" }), "done");
+  await until(() => latest.length === 1, "the change");
+  t.same(latest.map((r) => r["email"]), ["a@x.io"]);
+});
