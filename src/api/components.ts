@@ -152,6 +152,11 @@ export interface ViewQuery {
   readonly http?: string;
   /** Rows one call may return before it must page (default 10,000). */
   readonly maxRows?: number;
+  /**
+   * "list" (default): a JSON array. "single": the one matching row, 404 when
+   * there is none. Paged queries (`next_page_token()`...) answer one page object.
+   */
+  readonly result?: "list" | "single";
 }
 
 export type ViewRow = Record<string, unknown>;

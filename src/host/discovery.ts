@@ -129,7 +129,11 @@ export function discover(projectDir: string, modules: readonly { file: string; e
       const http = typeof q["http"] === "string" ? q["http"] : undefined;
       if (http !== undefined) claimRoute(http, `${c.name}.${name}`, c.file);
       const maxRows = typeof q["maxRows"] === "number" ? q["maxRows"] : undefined;
-      qs.push({ name, sql: String(q["sql"] ?? ""), http, maxRows });
+      const result = q["result"] === "single" || q["result"] === "list" ? q["result"] : undefined;
+      if (q["result"] !== undefined && result === undefined) {
+        problem("ERR_VIEW_QUERY", c.file, `${c.file}: ${c.name}.${name}: result must be "list" or "single", got ${JSON.stringify(q["result"])}`);
+      }
+      qs.push({ name, sql: String(q["sql"] ?? ""), http, maxRows, result });
     }
     views.push(c);
     const updater = c.definition["updater"];

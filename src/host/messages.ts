@@ -61,7 +61,7 @@ export interface ViewManifest {
   readonly file: string;
   /** Name of the entity feeding the view. */
   readonly from: string;
-  readonly queries: readonly { readonly name: string; readonly sql: string; readonly http: string | undefined; readonly maxRows: number | undefined }[];
+  readonly queries: readonly { readonly name: string; readonly sql: string; readonly http: string | undefined; readonly maxRows: number | undefined; readonly result: "list" | "single" | undefined }[];
   /** Fingerprint of the updater's source ("" without one): a changed updater means the rows must be rebuilt. */
   readonly updaterHash: string;
   /** "events": rows are folded from events by per-event updaters; "state": computed from the state. */

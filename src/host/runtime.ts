@@ -368,7 +368,9 @@ export function compileViews(manifest: Manifest): CompiledViews {
     try {
       const compiled = compileView({
         name: v.name, table: v.table,
-        queries: Object.fromEntries(v.queries.map((q) => [q.name, { sql: q.sql, ...(q.http ? { http: q.http } : {}), ...(q.maxRows ? { maxRows: q.maxRows } : {}) }])),
+        queries: Object.fromEntries(v.queries.map((q) => [q.name, {
+          sql: q.sql, ...(q.http ? { http: q.http } : {}), ...(q.maxRows ? { maxRows: q.maxRows } : {}), ...(q.result ? { result: q.result } : {}),
+        }])),
       });
       byTable.set(v.table, compiled);
       byName.set(v.name, compiled);

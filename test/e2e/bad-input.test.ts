@@ -68,6 +68,12 @@ t.test("bad requests get clear errors and change nothing", async (t) => {
     t.equal((await post("/accounts/a4", JSON.stringify({ owner: "dan" }))).status, 200);
     t.same(await json(await fetch(`${u}/accounts/by-owner/dan`)), [{ owner: "dan", balance: 0 }]);
   });
+  await t.test("a single-row query answers the row, or 404", async (t) => {
+    t.same(await json(await fetch(`${u}/accounts/one-by-owner/ann`)), { owner: "ann", balance: 0 });
+    const none = await fetch(`${u}/accounts/one-by-owner/nobody`);
+    t.equal(none.status, 404);
+    t.equal((await errorOf(none)).code, "ERR_NOT_FOUND");
+  });
   await t.test("operator endpoints answer", async (t) => {
     t.same(await json(await fetch(`${u}/_calyx/health`)), { status: "ok" });
     const metrics = await (await fetch(`${u}/_calyx/metrics`)).text();

@@ -31,7 +31,7 @@ t.test("components are found among exports, once each, with their routes and key
     ["create", "POST /customers/:id", "id"], ["rename", "PUT /orgs/:org/customers/:cid", "cid"], ["internal", undefined, undefined],
   ]);
   t.same(d.manifest.views[0], { name: "customers", table: "customers", file: "src/view.ts", from: "customer",
-    queries: [{ name: "byName", sql: "SELECT * FROM customers WHERE name = :name", http: "GET /customers/by-name/:name", maxRows: undefined }],
+    queries: [{ name: "byName", sql: "SELECT * FROM customers WHERE name = :name", http: "GET /customers/by-name/:name", maxRows: undefined, result: undefined }],
     updaterHash: "", updaterKind: "state" });
 });
 
