@@ -49,11 +49,14 @@ t.test("live queries over WebSocket work on node:http too", async (t) => {
   let latest: readonly Record<string, unknown>[] = [];
   let wake: (() => void) | undefined;
   client.subscribe("customers", "byName", { name: "Ann" }, (rows) => { latest = rows; wake?.(); });
+  // Wait for the subscription's callback, with one deadline for the whole wait.
   const until = async (ok: () => boolean, what: string): Promise<void> => {
-    const deadline = Date.now() + 10_000;
-    while (!ok()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((r) => { wake = r; setTimeout(r, 100); });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 10_000); });
+    try {
+      while (!ok()) await Promise.race([new Promise<void>((r) => { wake = r; }), expired]);
+    } finally {
+      clearTimeout(timer);
     }
   };
   t.equal(await client.call("customer", "create", "c1", { name: "Ann", email: "a@x.io" }), "done");
