@@ -90,7 +90,13 @@ export type ToWorker =
    * `modules` is a snapshot of the project's code, read and transpiled once per
    * load: a worker replaced later runs the same code, whatever is on disk.
    */
-  | { readonly t: "load"; readonly projectDir: string; readonly dataDir: string; readonly modules: ProjectModules }
+  | {
+      readonly t: "load"; readonly projectDir: string; readonly dataDir: string; readonly modules: ProjectModules;
+      /** Int32 shared with the main thread: the worker writes the reqId of the command it is running (0 when idle). */
+      readonly progress: SharedArrayBuffer;
+    }
+  /** Several messages sent in one turn of the sender's event loop, in order. */
+  | { readonly t: "batch"; readonly items: readonly ToWorker[] }
   | {
       readonly t: "command";
       readonly reqId: number;
@@ -122,6 +128,8 @@ export type ToWorker =
   | { readonly t: "stop" };
 
 export type FromWorker =
+  /** The answers to one batch, in order. */
+  | { readonly t: "batch"; readonly items: readonly FromWorker[] }
   | { readonly t: "loaded"; readonly manifest: Manifest }
   | { readonly t: "loadFailed"; readonly problems: readonly ProjectProblem[] }
   | { readonly t: "prepared"; readonly manifest: Manifest }

@@ -1,5 +1,8 @@
 // Entry point of a worker thread: loads the project's modules, then runs the
-// commands the main thread routes to it, one message at a time.
+// commands the main thread routes to it, in order. Messages travel in batches
+// both ways (docs/host.md "Messages between threads"): what the main thread
+// queued during one turn of its event loop arrives as one message, and the
+// answers to one batch leave as one message.
 import { randomUUID } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import * as calyx from "../api/index.js";
@@ -11,8 +14,8 @@ import type { FromWorker, Manifest, ProjectModules, ProjectProblem, ToWorker } f
 import { componentFiles } from "./project-files.js";
 import { openStateSource, type ClosableStateSource } from "./state-source.js";
 
+if (!parentPort) throw new Error("worker-main.ts must run in a worker thread");
 const port = parentPort;
-if (!port) throw new Error("worker-main.ts must run in a worker thread");
 
 const PASSIVATION_SWEEP_MS = 10_000;
 
@@ -22,9 +25,29 @@ let source: ClosableStateSource | undefined;
 /** A new version of the project, loaded by `prepare`, waiting for `activate`. */
 let prepared: { runner: EntityRunner; endpoints: EndpointRunner } | undefined;
 
+/** Where the worker says which command it is running (its reqId, 0 when idle): the main thread's watchdog reads it. */
+let running: Int32Array | undefined;
+/** Answers collected while a batch runs (undefined outside one: then post() sends at once). */
+let outbox: FromWorker[] | undefined;
+
 function post(message: FromWorker): void {
-  port?.postMessage(message);
+  if (outbox) outbox.push(message);
+  else port.postMessage(message);
 }
+
+port.on("message", (message: ToWorker) => {
+  outbox = [];
+  try {
+    if (message.t === "batch") for (const m of message.items) handle(m);
+    else handle(message);
+  } finally {
+    if (running) Atomics.store(running, 0, 0);
+    const out = outbox;
+    outbox = undefined;
+    if (out.length === 1) port.postMessage(out[0]);
+    else if (out.length > 1) port.postMessage({ t: "batch", items: out } satisfies FromWorker);
+  }
+});
 
 type Built = { ok: true; manifest: Manifest; runner: EntityRunner; endpoints: EndpointRunner } | { ok: false; problems: ProjectProblem[] };
 
@@ -36,9 +59,10 @@ function build(projectDir: string, dataDir: string, code: ProjectModules): Built
   return { ok: true, manifest: found.manifest, runner: new EntityRunner(found.entities, found.views, source), endpoints: new EndpointRunner(found.endpoints, post) };
 }
 
-port.on("message", (message: ToWorker) => {
+function handle(message: ToWorker): void {
   switch (message.t) {
     case "load": {
+      running = new Int32Array(message.progress);
       const built = build(message.projectDir, message.dataDir, message.modules);
       if (!built.ok) {
         post({ t: "loadFailed", problems: built.problems });
@@ -76,6 +100,7 @@ port.on("message", (message: ToWorker) => {
       return;
     case "command": {
       if (!runner) throw new Error("command before load");
+      if (running) Atomics.store(running, 0, message.reqId);
       const { write, reply } = runner.run(message.component, message.id, message.command, message.body, message.request);
       post({ t: "result", reqId: message.reqId, write, reply });
       return;
@@ -100,9 +125,12 @@ port.on("message", (message: ToWorker) => {
     case "invalidate":
       runner?.invalidate(message.component, message.id);
       return;
+    case "batch":
+      for (const m of message.items) handle(m);
+      return;
     case "stop":
       source?.close();
       port.close();
       return;
   }
-});
+}

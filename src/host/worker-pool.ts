@@ -57,6 +57,14 @@ class Slot {
   generation = 0;
   /** Waiting for this worker's answer to `prepare`. */
   onPrepared: ((m: FromWorker) => void) | undefined;
+  /** Messages for the worker, sent as one batch at the end of this turn of the event loop. */
+  outbox: ToWorker[] = [];
+  /** Shared with the worker: the reqId of the command it is running (0 when idle). */
+  readonly progress = new SharedArrayBuffer(4);
+  readonly running = new Int32Array(this.progress);
+  /** The watchdog's last sight of `running`, and since when. */
+  watchReq = 0;
+  watchSince = 0;
 }
 
 export class WorkerPool {
@@ -70,6 +78,7 @@ export class WorkerPool {
   #modules: ProjectModules = { sources: {}, compiled: {} };
   #preparedModules: ProjectModules | undefined;
   readonly #drainWaiters: (() => void)[] = [];
+  #flushScheduled = false;
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -105,7 +114,7 @@ export class WorkerPool {
     if (slot.inFlight.size >= this.#options.queueMax) {
       return Promise.reject(new HostError("ERR_OVERLOADED", `too many commands queued for this worker (${this.#options.queueMax}); retry shortly`, { retryAfterMs: 100 }));
     }
-    const reqId = this.#nextReqId++;
+    const reqId = this.#newReqId();
     const message: ToWorker = { t: "command", reqId, component, id, command, body, request };
     return new Promise<CommandOutcome>((resolve, reject) => {
       const pending: Pending = {
@@ -114,7 +123,7 @@ export class WorkerPool {
       };
       slot.inFlight.set(reqId, pending);
       // A worker being replaced gets its queue when it is ready again.
-      if (slot.worker && slot.ready === undefined) slot.worker.postMessage(message);
+      if (slot.worker && slot.ready === undefined) this.#send(slot, message);
     });
   }
 
@@ -126,14 +135,14 @@ export class WorkerPool {
     if (slot.endpoints.size >= this.#options.queueMax) {
       return Promise.reject(new HostError("ERR_OVERLOADED", `too many endpoint requests on this worker (${this.#options.queueMax}); retry shortly`, { retryAfterMs: 100 }));
     }
-    const reqId = this.#nextReqId++;
+    const reqId = this.#newReqId();
     const message: ToWorker = { t: "endpoint", reqId, endpoint: name, route, request };
     return new Promise<unknown>((resolve, reject) => {
       slot.endpoints.set(reqId, {
         reqId, component: name, id: route, command: route, message, reject, startedAt: performance.now(),
         timeoutMs: timeoutMs ?? this.#options.handlerTimeoutMs, resolve: (o) => resolve(o.value),
       });
-      if (slot.worker && slot.ready === undefined) slot.worker.postMessage(message);
+      if (slot.worker && slot.ready === undefined) this.#send(slot, message);
     });
   }
 
@@ -148,11 +157,11 @@ export class WorkerPool {
     const modules = loadModules(this.#options.projectDir);
     const answers = await Promise.all(this.#slots.map((slot) => new Promise<FromWorker>((resolve) => {
       slot.onPrepared = resolve;
-      slot.worker?.postMessage({ t: "prepare", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, modules } satisfies ToWorker);
+      this.#send(slot, { t: "prepare", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, modules });
     })));
     const failed = answers.find((a) => a.t === "prepareFailed");
     if (failed && failed.t === "prepareFailed") {
-      for (const slot of this.#slots) slot.worker?.postMessage({ t: "discard" } satisfies ToWorker);
+      for (const slot of this.#slots) this.#send(slot, { t: "discard" });
       throw new ProjectError(failed.problems);
     }
     const first = answers[0];
@@ -163,7 +172,7 @@ export class WorkerPool {
 
   /** Step 2 (after drain()): switch every worker to the prepared version. */
   activate(manifest: Manifest): void {
-    for (const slot of this.#slots) slot.worker?.postMessage({ t: "activate" } satisfies ToWorker);
+    for (const slot of this.#slots) this.#send(slot, { t: "activate" });
     if (this.#preparedModules) this.#modules = this.#preparedModules;
     this.#preparedModules = undefined;
     this.#setTimeouts(manifest);
@@ -171,7 +180,7 @@ export class WorkerPool {
 
   /** Forgets a prepared version. */
   discard(): void {
-    for (const slot of this.#slots) slot.worker?.postMessage({ t: "discard" } satisfies ToWorker);
+    for (const slot of this.#slots) this.#send(slot, { t: "discard" });
     this.#preparedModules = undefined;
   }
 
@@ -186,14 +195,14 @@ export class WorkerPool {
   rows(table: string, states: readonly unknown[], events: readonly (readonly { type: string; payload: unknown }[])[] | undefined, ids: readonly string[]): Promise<(Record<string, unknown> | null)[]> {
     const slot = this.#slots[this.#roundRobin++ % this.#slots.length];
     if (!slot || this.#stopping) return Promise.reject(new HostError("ERR_STOPPING", "the server is shutting down"));
-    const reqId = this.#nextReqId++;
+    const reqId = this.#newReqId();
     const message: ToWorker = { t: "rows", reqId, table, states, events, ids };
     return new Promise((resolve, reject) => {
       slot.endpoints.set(reqId, {
         reqId, component: table, id: "", command: "rebuild", message, reject, startedAt: performance.now(),
         timeoutMs: this.#options.handlerTimeoutMs * 4, resolve: (o) => resolve(o.value as (Record<string, unknown> | null)[]),
       });
-      if (slot.worker && slot.ready === undefined) slot.worker.postMessage(message);
+      if (slot.worker && slot.ready === undefined) this.#send(slot, message);
     });
   }
 
@@ -212,7 +221,38 @@ export class WorkerPool {
   /** Tells the entity's worker to drop its cached state. */
   invalidate(component: string, id: string): void {
     const slot = this.#slots[hashEntity(component, id) % this.#slots.length];
-    if (slot?.worker && slot.ready === undefined) slot.worker.postMessage({ t: "invalidate", component, id } satisfies ToWorker);
+    if (slot?.worker && slot.ready === undefined) this.#send(slot, { t: "invalidate", component, id });
+  }
+
+  /** reqIds fit the Int32 the worker reports progress in (and are never 0). */
+  #newReqId(): number {
+    const id = this.#nextReqId;
+    this.#nextReqId = id >= 0x7fffffff ? 1 : id + 1;
+    return id;
+  }
+
+  /**
+   * Queues a message for the slot's worker. Everything queued in one turn of
+   * the event loop leaves as one postMessage (one structured clone, one
+   * wake-up of the worker) when the turn ends, in order.
+   */
+  #send(slot: Slot, message: ToWorker): void {
+    slot.outbox.push(message);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    for (const slot of this.#slots) {
+      const out = slot.outbox;
+      if (out.length === 0) continue;
+      slot.outbox = [];
+      const worker = slot.worker;
+      if (!worker) continue;
+      worker.postMessage(out.length === 1 ? out[0] : ({ t: "batch", items: out } satisfies ToWorker));
+    }
   }
 
   async stop(): Promise<void> {
@@ -232,6 +272,10 @@ export class WorkerPool {
   #spawn(slot: Slot): Promise<Manifest> {
     const script = workerScript();
     const generation = ++slot.generation;
+    // Messages queued for the previous worker: its pending work is re-sent once this one is loaded.
+    slot.outbox = [];
+    Atomics.store(slot.running, 0, 0);
+    slot.watchReq = 0;
     const worker = new Worker(script.filename, {
       ...script.options,
       resourceLimits: { maxOldGenerationSizeMb: this.#options.workerHeapMb },
@@ -239,18 +283,19 @@ export class WorkerPool {
     worker.unref();
     slot.worker = worker;
     slot.lastMessageAt = performance.now();
-    worker.postMessage({ t: "load", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, modules: this.#modules } satisfies ToWorker);
+    worker.postMessage({ t: "load", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, modules: this.#modules, progress: slot.progress } satisfies ToWorker);
     const ready = new Promise<Manifest>((resolve, reject) => {
-      worker.on("message", (m: FromWorker) => {
-        if (slot.generation !== generation) return;
-        slot.lastMessageAt = performance.now();
+      const onMessage = (m: FromWorker): void => {
         switch (m.t) {
+          case "batch":
+            for (const item of m.items) onMessage(item);
+            return;
           case "loaded":
             slot.ready = undefined;
             worker.ref();
             for (const p of [...slot.inFlight.values(), ...slot.endpoints.values()]) {
               p.startedAt = performance.now();
-              worker.postMessage(p.message);
+              this.#send(slot, p.message);
             }
             resolve(m.manifest);
             return;
@@ -271,11 +316,16 @@ export class WorkerPool {
           case "call":
           case "query":
             this.#options.onCall(m).then(
-              (value) => worker.postMessage({ t: "callResult", callId: m.callId, ok: true, value } satisfies ToWorker),
-              (error: unknown) => worker.postMessage({ t: "callResult", callId: m.callId, ok: false, error: toWire(error) } satisfies ToWorker),
+              (value) => { if (slot.generation === generation) this.#send(slot, { t: "callResult", callId: m.callId, ok: true, value }); },
+              (error: unknown) => { if (slot.generation === generation) this.#send(slot, { t: "callResult", callId: m.callId, ok: false, error: toWire(error) }); },
             );
             return;
         }
+      };
+      worker.on("message", (m: FromWorker) => {
+        if (slot.generation !== generation) return;
+        slot.lastMessageAt = performance.now();
+        onMessage(m);
       });
       worker.on("error", (error) => {
         if (slot.generation !== generation) return;
@@ -339,31 +389,47 @@ export class WorkerPool {
           this.#replace(slot, "an endpoint blocked its worker", (q) => restarted(q, "its worker was blocked by an endpoint", undefined));
         }
       }
-      const head = slot.inFlight.values().next();
-      if (head.done) continue;
-      const p = head.value;
-      if (now - p.startedAt <= p.timeoutMs) continue;
+      // The command the worker is running, from the word it shares with us
+      // (a batch answers all at once, so the head of the queue may be done
+      // already); else the head, timed from when it became the head.
+      const running = Atomics.load(slot.running, 0);
+      if (running !== slot.watchReq) {
+        slot.watchReq = running;
+        slot.watchSince = now;
+      }
+      let p = running !== 0 ? slot.inFlight.get(running) : undefined;
+      let since = slot.watchSince;
+      if (p === undefined) {
+        const head = slot.inFlight.values().next();
+        if (head.done) continue;
+        p = head.value;
+        since = p.startedAt;
+      }
+      if (now - since <= p.timeoutMs) continue;
+      const stuck = p;
       this.#options.log("error", `${p.component}.${p.command} ran past its ${p.timeoutMs} ms timeout; replacing its worker`, {
         component: p.component, entityId: p.id, command: p.command,
       });
       this.#replace(slot, "a handler timed out", () =>
-        new HostError("ERR_HANDLER_TIMEOUT", `the handler of ${p.component}.${p.command} did not finish within ${p.timeoutMs} ms; its worker was replaced`));
+        new HostError("ERR_HANDLER_TIMEOUT", `the handler of ${stuck.component}.${stuck.command} did not finish within ${stuck.timeoutMs} ms; its worker was replaced`), stuck);
     }
   }
 
   /**
    * Kills the slot's worker and starts a new one. The command it was running
-   * (the head of its queue) fails; the ones behind it had not started, so they
-   * run on the replacement.
+   * (`victim`, else the one it reports in `running`, else the head of its
+   * queue) fails; the others run on the replacement: those behind it had not
+   * started, and those before it in its batch had answers that never left the
+   * worker, so nothing of them was committed or replied.
    */
-  #replace(slot: Slot, why: string, headError: (p: Pending) => HostError): void {
+  #replace(slot: Slot, why: string, victimError: (p: Pending) => HostError, victim?: Pending): void {
     if (this.#stopping) return;
     const old = slot.worker;
-    const head = slot.inFlight.values().next();
-    if (!head.done) {
-      const p = head.value;
+    const running = Atomics.load(slot.running, 0);
+    const p = victim ?? (running !== 0 ? slot.inFlight.get(running) : undefined) ?? slot.inFlight.values().next().value;
+    if (p !== undefined) {
       slot.inFlight.delete(p.reqId);
-      p.reject(headError(p));
+      p.reject(victimError(p));
     }
     this.#checkDrained();
     this.#options.log("warn", `replacing a worker: ${why}`, { requeued: slot.inFlight.size });

@@ -50,6 +50,23 @@ for (const [command, code, logged] of [
   });
 }
 
+// Commands sent in one turn of the event loop reach the worker as one batch,
+// and its answers leave together: a bad command in the middle of a batch must
+// fail alone, and the ones before it (answered, but never sent) run again on
+// the replacement — exactly once, since nothing of theirs was committed.
+for (const [command, code] of [["crash", "ERR_WORKER_RESTARTED"], ["spin", "ERR_HANDLER_TIMEOUT"]] as const) {
+  t.test(`${command} in the middle of a batch: only it fails; the others run once`, async (t) => {
+    const { rt } = await start(t);
+    const before = rt.command("acct", "inc", "c", undefined, undefined);
+    const bad = rt.command("acct", command, "a", undefined, undefined);
+    const after = rt.command("acct", "inc", "d", undefined, undefined);
+    await t.rejects(bad, { code });
+    t.equal(await before, 1, "the command before it in the batch succeeded");
+    t.equal(await after, 1, "the command after it ran on the replacement");
+    t.same(await rt.command("acct", "get", "c", undefined, undefined), { n: 1 }, "and was applied once");
+  });
+}
+
 t.test("other workers keep serving while one is stuck", async (t) => {
   const { rt } = await start(t, 2);
   const stuck = rt.command("acct", "spin", "s", undefined, undefined).then(() => "ok", (e: { code: string }) => e.code);
