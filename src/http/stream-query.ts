@@ -47,21 +47,34 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
     }
     if (query.resultShape !== "list") return false;
     const ndjson = accept.includes("application/x-ndjson");
-    const out = new StreamWriter(res);
+    const contentType = ndjson ? "application/x-ndjson" : "application/json";
     let chunks: QueryChunks;
+    let rows: Row[];
     try {
       chunks = new QueryChunks((fn) => runtime.read(fn), liveShape(view, query), query.coerceParams(q.params));
+      rows = chunks.next(chunkRows);
     } catch (error) {
-      writeError(out, error, options.log);
+      writeError(new StreamWriter(res), error, options.log);
       return true;
     }
     runtime.countQuery(q.view, q.query);
+    if (chunks.done) {
+      // The whole result in one chunk (most queries): one write, no stream to keep.
+      const text = ndjson ? rows.map((r) => JSON.stringify(r) + "\n").join("") : JSON.stringify(rows);
+      res.cork(() => {
+        res.writeStatus("200 OK").writeHeader("content-type", contentType).end(text);
+      });
+      return true;
+    }
+    const out = new StreamWriter(res);
     let first = true;
+    let pending: Row[] | undefined = rows;
     const pump = (): void => {
       while (!out.finished) {
         let rows: Row[];
         try {
-          rows = chunks.next(chunkRows);
+          rows = pending ?? chunks.next(chunkRows);
+          pending = undefined;
         } catch (error) {
           if (first) writeError(out, error, options.log);
           else if (ndjson) out.end(JSON.stringify({ error: errorBody(error, options.log) }) + "\n");
@@ -75,7 +88,7 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
           if (chunks.done) text += "]";
         }
         if (first) {
-          out.start(200, { "content-type": ndjson ? "application/x-ndjson" : "application/json" });
+          out.start(200, { "content-type": contentType });
           first = false;
         }
         if (chunks.done) {
