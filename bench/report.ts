@@ -3,7 +3,7 @@
 // first (npm run bench -- all [--quick]); this script measures nothing: every
 // figure comes from the result files, which carry the machine, the date and
 // the commit they were measured on.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR, RESULTS_DIR } from "./lib/paths.js";
 import type { ScenarioResult } from "./lib/session.js";
@@ -57,6 +57,28 @@ function contention(r: ScenarioResult): string {
   return busy.length === 0 ? "no step contended" : `${busy.length} of ${all.length} steps contended (others used up to ${(worst * 100).toFixed(0)}% of a core)`;
 }
 
+/**
+ * The live-query benchmark and the micro-benchmarks (storage, query, start-up,
+ * hot reload) print their own tables; `npm run bench -- <folder>` keeps each
+ * output in bench/results/micro/. The full run's output is shown when there is
+ * one, else the quick run's.
+ */
+function microSections(): string[] {
+  const dir = join(RESULTS_DIR, "micro");
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir).filter((f) => f.endsWith(".txt")).sort();
+  const full = files.filter((f) => !f.endsWith("-quick.txt"));
+  const chosen = [...full, ...files.filter((f) => f.endsWith("-quick.txt") && !full.includes(f.replace(/-quick\.txt$/, ".txt")))];
+  if (chosen.length === 0) return [];
+  const out = ["## Live queries and micro-benchmarks", "", "Outputs of `npm run bench -- live storage query startup host` (bench/live, bench/storage, bench/query, bench/startup, bench/host), as printed.", ""];
+  for (const f of chosen.sort()) {
+    const text = readFileSync(join(dir, f), "utf8").trimEnd();
+    const [first, ...rest] = text.split("\n");
+    out.push(`### ${(first ?? f).replace(/^# /, "")}`, "", "```", ...rest.filter((l, i) => i > 0 || l !== ""), "```", "");
+  }
+  return out;
+}
+
 function main(): void {
   const results: { scenario: (typeof SCENARIOS)[number]; result: ScenarioResult }[] = [];
   for (const scenario of SCENARIOS) {
@@ -96,6 +118,7 @@ function main(): void {
       out.push(...scenario.render(result), "");
     }
   }
+  out.push(...microSections());
   const missing = SCENARIOS.filter((s) => !results.some((r) => r.scenario === s));
   if (missing.length > 0) out.push("## Not measured yet", "", ...missing.map((s) => `- ${s.name}: ${s.description}`), "");
   writeFileSync(join(BENCH_DIR, "RESULTS.md"), out.join("\n"));

@@ -3,12 +3,12 @@
 // Runs benchmark scenarios against Calyx and the baselines in one session and
 // writes bench/results/<scenario>.json; `npm run bench:report` (bench/report.ts)
 // turns those into bench/RESULTS.md. See bench/README.md.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { Generator } from "./lib/generator.js";
-import { BENCH_DIR, REPO_DIR, TMP_DIR } from "./lib/paths.js";
+import { BENCH_DIR, REPO_DIR, RESULTS_DIR, TMP_DIR } from "./lib/paths.js";
 import { canRaisePriority, setBenchNice } from "./lib/proc.js";
 import { Session } from "./lib/session.js";
 import { buildCalyx, TargetUnavailable, type CalyxBuild, type TargetName } from "./lib/targets.js";
@@ -20,7 +20,8 @@ const HELP = `usage: npm run bench -- <scenario…|all> [--quick] [options]
 scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(18)} ${s.description}`).join("\n")}
   load               ad-hoc open-loop load against a running server (--url, --rate, --duration, --mix)
-  bench/storage, bench/query, bench/startup, or a file (bench/storage/commit.ts):
+  live               bench/live/live.ts: commit → subscriber latency with 10,000 live subscriptions (2,000 with --quick)
+  storage, query, startup, host (or bench/<folder>, or a file such as bench/storage/commit.ts):
                      the micro-benchmarks there (every file with a --quick mode), run as they are
   all                every scenario above, then those micro-benchmarks
 
@@ -70,7 +71,7 @@ function parse() {
 }
 
 /** Folders of micro-benchmarks owned by other parts of the project. */
-const EXTERNAL_DIRS = ["storage", "query", "startup"] as const;
+const EXTERNAL_DIRS = ["live", "storage", "query", "startup", "host"] as const;
 
 /**
  * The micro-benchmark files of bench/<name>/ (or bench/<name>.ts … as a path):
@@ -89,6 +90,33 @@ function externalBenchmarks(name: string): string[] {
 
 function externalNames(): string[] {
   return EXTERNAL_DIRS.map((n) => `bench/${n}`).filter((n) => externalBenchmarks(n).length > 0);
+}
+
+/**
+ * Runs one micro-benchmark file, printing its output as it comes and keeping
+ * it in bench/results/micro/<folder>-<file>[-quick].txt for the report.
+ */
+function runTee(file: string, quick: boolean): Promise<number | string> {
+  const out = join(RESULTS_DIR, "micro", `${relative(BENCH_DIR, file).replace(/\.ts$/, "").replace(/[\\/]/g, "-")}${quick ? "-quick" : ""}.txt`);
+  mkdirSync(join(RESULTS_DIR, "micro"), { recursive: true });
+  const chunks: Buffer[] = [];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", file, ...(quick ? ["--quick"] : [])], { stdio: ["inherit", "pipe", "inherit"], cwd: REPO_DIR });
+    child.stdout.on("data", (d: Buffer) => {
+      process.stdout.write(d);
+      chunks.push(d);
+    });
+    child.on("close", (code, signal) => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (code === 0) writeFileSync(out, `# ${relative(REPO_DIR, file)}${quick ? " --quick" : ""} — ${new Date().toISOString()}, commit ${gitCommit()}\n\n${text}`);
+      resolve(code ?? signal ?? "unknown");
+    });
+  });
+}
+
+function gitCommit(): string {
+  const r = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_DIR, encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : "unknown";
 }
 
 async function main(): Promise<number> {
@@ -152,10 +180,10 @@ async function main(): Promise<number> {
       if (scenario === undefined) {
         for (const file of externalBenchmarks(name)) {
           process.stdout.write(`\n== ${relative(REPO_DIR, file)}${quick ? " --quick" : ""} ==\n`);
-          const r = spawnSync(process.execPath, ["--import", "tsx", file, ...(quick ? ["--quick"] : [])], { stdio: "inherit", cwd: REPO_DIR });
-          if (r.status !== 0) {
+          const status = await runTee(file, quick);
+          if (status !== 0) {
             failed++;
-            process.stderr.write(`bench: ${relative(REPO_DIR, file)} exited with ${r.status ?? r.signal}\n`);
+            process.stderr.write(`bench: ${relative(REPO_DIR, file)} exited with ${status}\n`);
           }
         }
         continue;
