@@ -123,6 +123,11 @@ export type ToWorker =
       readonly events: readonly (readonly { readonly type: string; readonly payload: unknown }[])[] | undefined;
       readonly ids: readonly string[];
     }
+  /** A list query for the worker to answer (worker-queries.ts): a `result` whose value is the response body, or null to decline. */
+  | {
+      readonly t: "viewQuery"; readonly reqId: number; readonly view: string; readonly query: string;
+      readonly params: Record<string, string>; readonly ndjson: boolean; readonly chunkRows: number;
+    }
   /** The commit of a write computed on this entity's cached state failed: forget the cache. */
   | { readonly t: "invalidate"; readonly component: string; readonly id: string }
   | { readonly t: "stop" };

@@ -4,6 +4,9 @@ export class Metrics {
   readonly #commands = new Map<string, number>();
   readonly #queries = new Map<string, number>();
   readonly #started = Date.now();
+  /** List queries over HTTP answered by a worker, and those it declined (answered on the main thread). */
+  #offloaded = 0;
+  #declined = 0;
 
   command(component: string, command: string, outcome: string): void {
     const key = `component="${component}",command="${command}",outcome="${outcome}"`;
@@ -15,6 +18,11 @@ export class Metrics {
     this.#queries.set(key, (this.#queries.get(key) ?? 0) + 1);
   }
 
+  offload(answered: boolean): void {
+    if (answered) this.#offloaded++;
+    else this.#declined++;
+  }
+
   render(): string {
     const lines = [
       "# HELP calyx_commands_total Commands handled, by component, command and outcome.",
@@ -23,6 +31,10 @@ export class Metrics {
       "# HELP calyx_queries_total View queries served.",
       "# TYPE calyx_queries_total counter",
       ...[...this.#queries].map(([k, v]) => `calyx_queries_total{${k}} ${v}`),
+      "# HELP calyx_queries_in_workers_total HTTP list queries handed to a worker, by who answered.",
+      "# TYPE calyx_queries_in_workers_total counter",
+      `calyx_queries_in_workers_total{answered="worker"} ${this.#offloaded}`,
+      `calyx_queries_in_workers_total{answered="main"} ${this.#declined}`,
       "# HELP calyx_uptime_seconds Seconds since start.",
       "# TYPE calyx_uptime_seconds gauge",
       `calyx_uptime_seconds ${((Date.now() - this.#started) / 1000).toFixed(1)}`,

@@ -2,14 +2,15 @@
 // wired together and served to src/http as a Service. A command runs on its
 // entity's worker; its write (state, journal, view rows) is group-committed;
 // its reply is released once that commit is durable.
-import { compileView, type CompiledView } from "../query/compile-view.js";
+import type { CompiledView } from "../query/compile-view.js";
+import { compileViews, type CompiledViews } from "./compile-views.js";
 import { Committer } from "../storage/committer.js";
 import { openLmdbStore, type Store } from "../storage/lmdb-store.js";
 import type { CommitHook, Durability, EntityWrite, ReadTxn } from "../storage/store.js";
 import type { RowDelta } from "../query/types.js";
 import { HostError, ProjectError } from "./errors.js";
 import type { LogFn } from "./logger.js";
-import type { EndpointRequestData, FromWorker, Manifest, ProjectProblem, RequestData, ViewManifest } from "./messages.js";
+import type { EndpointRequestData, FromWorker, Manifest, RequestData, ViewManifest } from "./messages.js";
 import { ViewBuilder } from "./view-builder.js";
 import { parseRoute } from "./discovery.js";
 import { WorkerPool, type PoolOptions } from "./worker-pool.js";
@@ -320,6 +321,14 @@ export class Runtime {
     });
   }
 
+  /** Has a worker answer a list query over HTTP: the response body, or null (answer it on this thread). See worker-queries.ts. */
+  offloadQuery(view: string, query: string, params: Record<string, string>, ndjson: boolean, chunkRows: number): Promise<string | null> {
+    return this.#gen.pool.viewQuery(view, query, params, ndjson, chunkRows).then((text) => {
+      this.#metrics.offload(text !== null);
+      return text;
+    });
+  }
+
   /** Counts a query answered outside query() (a streamed HTTP response), for /_calyx/metrics. */
   countQuery(viewName: string, queryName: string): void {
     this.#metrics.query(viewName, queryName);
@@ -354,36 +363,7 @@ async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCa
   }
 }
 
-export interface CompiledViews {
-  readonly byTable: Map<string, CompiledView>;
-  readonly byName: Map<string, CompiledView>;
-}
-
-/** Compiles every view's SQL; throws a ProjectError naming each view's file. */
-export function compileViews(manifest: Manifest): CompiledViews {
-  const byTable = new Map<string, CompiledView>();
-  const byName = new Map<string, CompiledView>();
-  const problems: ProjectProblem[] = [];
-  for (const v of manifest.views) {
-    try {
-      const compiled = compileView({
-        name: v.name, table: v.table,
-        queries: Object.fromEntries(v.queries.map((q) => [q.name, {
-          sql: q.sql, ...(q.http ? { http: q.http } : {}), ...(q.maxRows ? { maxRows: q.maxRows } : {}), ...(q.result ? { result: q.result } : {}),
-        }])),
-      });
-      byTable.set(v.table, compiled);
-      byName.set(v.name, compiled);
-    } catch (error) {
-      const e = error as { message?: string; position?: { line: number; column: number } };
-      problems.push({ code: "ERR_VIEW_SQL", file: v.file, line: e.position?.line, column: e.position?.column, frame: undefined,
-        message: `${v.file}: ${e.message ?? String(error)}` });
-    }
-  }
-  if (problems.length > 0) throw new ProjectError(problems);
-  return { byTable, byName };
-}
-
+export { compileViews, type CompiledViews } from "./compile-views.js";
 
 function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;

@@ -4,8 +4,9 @@
 import { rowKey } from "../query/exec/row-source.js";
 import { openLmdbStore } from "../storage/lmdb-store.js";
 import type { StateSource } from "./entity-runner.js";
+import type { QuerySource } from "./worker-queries.js";
 
-export interface ClosableStateSource extends StateSource {
+export interface ClosableStateSource extends StateSource, QuerySource {
   close(): void;
 }
 
@@ -14,6 +15,7 @@ export function openStateSource(dataDir: string): ClosableStateSource {
   return {
     getState: (component, id) => store.getState(component, id),
     getRow: (table, pk) => store.read((txn) => txn.get("rows", rowKey(table, pk))) as Record<string, unknown> | undefined,
+    readFresh: (fn) => store.readFresh(fn),
     close: () => { void store.close(); },
   };
 }

@@ -13,6 +13,7 @@ import { ModuleLoader } from "./loader.js";
 import type { FromWorker, Manifest, ProjectModules, ProjectProblem, ToWorker } from "./messages.js";
 import { componentFiles } from "./project-files.js";
 import { openStateSource, type ClosableStateSource } from "./state-source.js";
+import { WorkerQueries } from "./worker-queries.js";
 
 if (!parentPort) throw new Error("worker-main.ts must run in a worker thread");
 const port = parentPort;
@@ -21,9 +22,10 @@ const PASSIVATION_SWEEP_MS = 10_000;
 
 let runner: EntityRunner | undefined;
 let endpoints: EndpointRunner | undefined;
+let queries: WorkerQueries | undefined;
 let source: ClosableStateSource | undefined;
 /** A new version of the project, loaded by `prepare`, waiting for `activate`. */
-let prepared: { runner: EntityRunner; endpoints: EndpointRunner } | undefined;
+let prepared: { runner: EntityRunner; endpoints: EndpointRunner; queries: WorkerQueries } | undefined;
 
 /** Where the worker says which command it is running (its reqId, 0 when idle): the main thread's watchdog reads it. */
 let running: Int32Array | undefined;
@@ -49,14 +51,17 @@ port.on("message", (message: ToWorker) => {
   }
 });
 
-type Built = { ok: true; manifest: Manifest; runner: EntityRunner; endpoints: EndpointRunner } | { ok: false; problems: ProjectProblem[] };
+type Built = { ok: true; manifest: Manifest; runner: EntityRunner; endpoints: EndpointRunner; queries: WorkerQueries } | { ok: false; problems: ProjectProblem[] };
 
 function build(projectDir: string, dataDir: string, code: ProjectModules): Built {
   const loader = new ModuleLoader(projectDir, { calyx }, { sources: code.sources, compiled: code.compiled });
   const found = loadAndDiscover(projectDir, componentFiles(projectDir, Object.keys(code.sources)), (file) => loader.load(file));
   if (found.problems.length > 0) return { ok: false, problems: [...found.problems] };
   source ??= openStateSource(dataDir);
-  return { ok: true, manifest: found.manifest, runner: new EntityRunner(found.entities, found.views, source), endpoints: new EndpointRunner(found.endpoints, post) };
+  return {
+    ok: true, manifest: found.manifest, runner: new EntityRunner(found.entities, found.views, source), endpoints: new EndpointRunner(found.endpoints, post),
+    queries: new WorkerQueries(found.manifest, source),
+  };
 }
 
 function handle(message: ToWorker): void {
@@ -70,6 +75,9 @@ function handle(message: ToWorker): void {
       }
       runner = built.runner;
       endpoints = built.endpoints;
+      queries = built.queries;
+      // After "loaded" has left: start-up does not wait for the query compiler.
+      setImmediate(() => queries?.warm());
       const sweep = setInterval(() => runner?.passivate(), PASSIVATION_SWEEP_MS);
       sweep.unref();
       post({ t: "loaded", manifest: built.manifest });
@@ -82,7 +90,8 @@ function handle(message: ToWorker): void {
         post({ t: "prepareFailed", problems: built.problems });
         return;
       }
-      prepared = { runner: built.runner, endpoints: built.endpoints };
+      prepared = { runner: built.runner, endpoints: built.endpoints, queries: built.queries };
+      built.queries.warm();
       post({ t: "prepared", manifest: built.manifest });
       return;
     }
@@ -92,6 +101,7 @@ function handle(message: ToWorker): void {
         if (runner) prepared.runner.adoptCache(runner);
         runner = prepared.runner;
         endpoints = prepared.endpoints;
+        queries = prepared.queries;
         prepared = undefined;
       }
       return;
@@ -121,6 +131,9 @@ function handle(message: ToWorker): void {
       return;
     case "callResult":
       endpoints?.onCallResult(message);
+      return;
+    case "viewQuery":
+      post({ t: "result", reqId: message.reqId, write: undefined, reply: { ok: true, value: queries?.run(message.view, message.query, message.params, message.ndjson, message.chunkRows) ?? null } });
       return;
     case "invalidate":
       runner?.invalidate(message.component, message.id);

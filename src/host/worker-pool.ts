@@ -206,6 +206,25 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Asks a worker (round robin) to answer a list query: resolves with the
+   * response body, or null when it declines or cannot (then the caller runs
+   * the query itself). Never rejects.
+   */
+  viewQuery(view: string, query: string, params: Record<string, string>, ndjson: boolean, chunkRows: number): Promise<string | null> {
+    const slot = this.#slots[this.#roundRobin++ % this.#slots.length];
+    if (!slot?.worker || slot.ready !== undefined || this.#stopping || slot.endpoints.size >= this.#options.queueMax) return Promise.resolve(null);
+    const reqId = this.#newReqId();
+    const message: ToWorker = { t: "viewQuery", reqId, view, query, params, ndjson, chunkRows };
+    return new Promise((resolve) => {
+      slot.endpoints.set(reqId, {
+        reqId, component: view, id: "", command: query, message, reject: () => resolve(null), startedAt: performance.now(),
+        timeoutMs: this.#options.handlerTimeoutMs, resolve: (o) => resolve(typeof o.value === "string" ? o.value : null),
+      });
+      this.#send(slot, message);
+    });
+  }
+
   /** Resolves once no command is queued or running on any worker (new calls are still accepted). */
   drain(): Promise<void> {
     if (this.#slots.every((slot) => slot.inFlight.size === 0 && slot.endpoints.size === 0)) return Promise.resolve();

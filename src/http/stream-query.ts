@@ -11,7 +11,7 @@ import { STREAM_CHUNK_ROWS } from "../live/limits.js";
 import type { LiveQueries } from "../live/live-queries.js";
 import { QueryChunks } from "../live/query-chunks.js";
 import { liveShape } from "../live/shape.js";
-import type { CompiledView, Row } from "../query/types.js";
+import type { CompiledQuery, CompiledView, Row } from "../query/types.js";
 import type { ReadTxn } from "../storage/store.js";
 import { serveSse, SseStreams } from "./stream-sse.js";
 import { StreamWriter } from "./stream-writer.js";
@@ -22,6 +22,11 @@ export interface StreamRuntime {
   read<T>(fn: (txn: ReadTxn) => T): T;
   viewStatus(): readonly { readonly table: string; readonly status: "ready" | "building" }[];
   countQuery(view: string, query: string): void;
+  /**
+   * Has a worker answer a list query (the response body), or null: answer it
+   * here. Optional: without it every query runs on this thread.
+   */
+  offloadQuery?(view: string, query: string, params: Record<string, string>, ndjson: boolean, chunkRows: number): Promise<string | null>;
 }
 
 export interface QueryStreamer {
@@ -48,6 +53,34 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
     if (query.resultShape !== "list") return false;
     const ndjson = accept.includes("application/x-ndjson");
     const contentType = ndjson ? "application/x-ndjson" : "application/json";
+    const offload = runtime.offloadQuery;
+    if (offload === undefined) {
+      answerHere(res, q, view, query, ndjson, contentType);
+      return true;
+    }
+    // A worker reads and encodes the rows (docs/host.md "View queries in
+    // workers"); what it declines is answered here, streamed as before.
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    offload.call(runtime, q.view, q.query, q.params, ndjson, chunkRows).then((text) => {
+      if (aborted) return;
+      if (text === null) {
+        answerHere(res, q, view, query, ndjson, contentType);
+        return;
+      }
+      runtime.countQuery(q.view, q.query);
+      res.cork(() => {
+        res.writeStatus("200 OK").writeHeader("content-type", contentType).end(text);
+      });
+    }, () => {
+      if (!aborted) answerHere(res, q, view, query, ndjson, contentType);
+    });
+    return true;
+  };
+
+  /** Runs a list query on this thread: one write when the result fits in one chunk, else a stream with backpressure. */
+  const answerHere = (res: UWS.HttpResponse, q: { view: string; query: string; params: Record<string, string> }, view: CompiledView,
+    query: CompiledQuery, ndjson: boolean, contentType: string): void => {
     let chunks: QueryChunks;
     let rows: Row[];
     try {
@@ -55,7 +88,7 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
       rows = chunks.next(chunkRows);
     } catch (error) {
       writeError(new StreamWriter(res), error, options.log);
-      return true;
+      return;
     }
     runtime.countQuery(q.view, q.query);
     if (chunks.done) {
@@ -64,7 +97,7 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
       res.cork(() => {
         res.writeStatus("200 OK").writeHeader("content-type", contentType).end(text);
       });
-      return true;
+      return;
     }
     const out = new StreamWriter(res);
     let first = true;
@@ -102,7 +135,6 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
       }
     };
     pump();
-    return true;
   };
   return { handle, close: () => sses.closeAll() };
 }

@@ -171,6 +171,18 @@ export class LmdbStore implements Store, FaultInjection {
     return fn(this.#readTxn);
   }
 
+  /**
+   * Like read(), on a snapshot taken now: lmdb-js keeps a thread's read
+   * transaction until the end of the event-loop turn, so another thread's
+   * commit may not be visible to read() yet. A worker answering queries for
+   * the main thread uses this (read-your-writes).
+   */
+  readFresh<T>(fn: (txn: ReadTxn) => T): T {
+    if (this.#closed) throw closedError(this.path);
+    (this.#env as unknown as { resetReadTxn(): void }).resetReadTxn();
+    return fn(this.#readTxn);
+  }
+
   getState(component: string, id: string): StoredState | undefined {
     if (this.#closed) throw closedError(this.path);
     return this.#dbs.state.get(stateKeyTransient(component, id)) as StoredState | undefined;

@@ -53,6 +53,42 @@ t.test("read-your-writes and renames through the view", async (t) => {
   t.same(await json(await fetch(`${server.url}/customers/by-name/${encodeURIComponent("Zoë Ann")}`)), [{ name: "Zoë Ann", email: "d@example.com" }]);
 });
 
+// By-name queries are answered by the workers (docs/host.md "View queries in
+// workers"): each must see the write whose reply came just before it, even
+// while other writes and queries keep the workers busy.
+t.test("read-your-writes when the workers answer the queries", async (t) => {
+  const dir = t.testdir();
+  const project = copyProject("customer-registry", dir);
+  const server = await startCalyx(["run", project, "--port", "0", "--data", `${dir}/data`, "--durability", "none"]);
+  t.teardown(() => { server.proc.kill("SIGKILL"); });
+  const post = (id: string, name: string) => fetch(`${server.url}/customers/${id}`, { method: "POST", body: JSON.stringify({ name, email: `${id}@x.io` }) });
+  const offloaded = async (): Promise<number> => {
+    const text = await (await fetch(`${server.url}/_calyx/metrics`)).text();
+    return Number(/calyx_queries_in_workers_total\{answered="worker"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  // The workers compile the views in the background after start: wait (with a deadline) until one answers.
+  const deadline = Date.now() + 10_000;
+  while ((await offloaded()) === 0) {
+    if (Date.now() > deadline) throw new Error("no worker answered a query within 10 s");
+    await fetch(`${server.url}/customers/by-name/warm`);
+  }
+  let stale = 0;
+  // 8 clients, each: rename one customer, then read both names at once.
+  await Promise.all(Array.from({ length: 8 }, async (_, c) => {
+    for (let i = 0; i < 40; i++) {
+      const name = `N${c}-${i}`;
+      t.equal((await post(`k${c}`, name)).status, 200);
+      const [now, before] = await Promise.all([
+        fetch(`${server.url}/customers/by-name/${name}`).then(json),
+        i > 0 ? fetch(`${server.url}/customers/by-name/N${c}-${i - 1}`).then(json) : Promise.resolve([]),
+      ]);
+      if (JSON.stringify(now) !== JSON.stringify([{ name, email: `k${c}@x.io` }]) || (before as unknown[]).length !== 0) stale++;
+    }
+  }));
+  t.equal(stale, 0, "every query saw the rename acknowledged before it");
+  t.ok((await offloaded()) > 300, "the workers answered the queries");
+});
+
 t.test("SIGTERM drains and exits 0", async (t) => {
   const dir = t.testdir();
   const project = copyProject("customer-registry", dir);
