@@ -7,12 +7,15 @@
 //  eq    - `col = v` terms (all of them, one hash key), else one multi-valued
 //          term: `col IN (v1, v2)`, `col = ANY(:list)`, `:v = ANY(arrayCol)`.
 //          Pipelines are found by hashing the row's values.
-//  range - else `col < v`, `<=`, `>`, `>=`, BETWEEN on one column: pipelines
-//          are found by an interval index (interval-index.ts) on that column.
-//  all   - else (no WHERE, OR at the top, LIKE, IS NULL, !=): every change to
-//          the table is offered to every such pipeline.
+//  range - else `col < v`, `<=`, `>`, `>=`, BETWEEN, `col LIKE 'prefix%'` on
+//          one column: pipelines are found by an interval index
+//          (interval-index.ts) on that column; a LIKE pattern's interval is
+//          [prefix, the prefix with its last code point incremented).
+//  all   - else (no WHERE, OR at the top, IS NULL, !=, NOT LIKE): every change
+//          to the table is offered to every such pipeline.
 import type { CompareOp, LiteralNode, ParamNode, PredicateNode, ValueNode } from "../query/ir/nodes.js";
 import { pathKey } from "../query/ir/nodes.js";
+import { parseLikePattern } from "../query/values/like.js";
 import { COMPLEX, compareSql, readPath, toSqlValue, type SqlValue } from "../query/values/value.js";
 import type { Row } from "../query/types.js";
 import type { Params } from "./params.js";
@@ -27,7 +30,8 @@ export type EqTerm =
   | { readonly kind: "arrayColumn"; readonly path: Path; readonly value: Operand };
 
 export interface RangeTerm {
-  readonly op: "<" | "<=" | ">" | ">=";
+  /** "like": the value is a LIKE pattern; its prefix bounds the column (see likeBounds). */
+  readonly op: "<" | "<=" | ">" | ">=" | "like";
   readonly value: Operand;
 }
 
@@ -36,13 +40,15 @@ export type RouteSpec =
   | { readonly kind: "range"; readonly path: Path; readonly bounds: readonly RangeTerm[] }
   | { readonly kind: "all" };
 
-const FLIP: Readonly<Record<RangeTerm["op"], RangeTerm["op"]>> = { "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+const FLIP: Readonly<Record<CompareRangeOp, CompareRangeOp>> = { "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+
+type CompareRangeOp = Exclude<RangeTerm["op"], "like">;
 
 function isOperand(v: ValueNode): v is Operand {
   return v.kind === "literal" || v.kind === "param";
 }
 
-function isRangeOp(op: CompareOp): op is RangeTerm["op"] {
+function isRangeOp(op: CompareOp): op is CompareRangeOp {
   return op === "<" || op === "<=" || op === ">" || op === ">=";
 }
 
@@ -66,6 +72,11 @@ export function routeSpec(where: PredicateNode | null): RouteSpec {
         r.bounds.push({ op: col.op, value: col.value });
         ranges.set(k, r);
       }
+    } else if (t.kind === "like" && !t.negated && t.operand.kind === "column") {
+      const k = pathKey(t.operand.path);
+      const r = ranges.get(k) ?? { path: t.operand.path, bounds: [] };
+      r.bounds.push({ op: "like", value: t.pattern });
+      ranges.set(k, r);
     } else if (t.kind === "in" && !t.negated && t.operand.kind === "column" && t.list.every(isOperand)) {
       multi.push({ kind: "list", path: t.operand.path, values: t.list as Operand[] });
     } else if (t.kind === "any" && !t.negated) {
@@ -150,13 +161,20 @@ export function pipelineInterval(bounds: readonly RangeTerm[], params: Params):
   let type: string | null = null;
   let lo: { value: Scalar; inclusive: boolean } | null = null;
   let hi: { value: Scalar; inclusive: boolean } | null = null;
+  const all: { op: CompareRangeOp; v: SqlValue }[] = [];
   for (const b of bounds) {
     const v = operandValue(b.value, params);
+    if (b.op !== "like") all.push({ op: b.op, v });
+    // A pattern that is not a string matches nothing (evaluate: NULL); a string is read as evaluate reads it.
+    else if (typeof v !== "string") return null;
+    else all.push(...likeBounds(parseLikePattern(v).prefix));
+  }
+  for (const { op, v } of all) {
     if (v === null || v === COMPLEX) return null;
     if (type !== null && typeof v !== type) return null;
     type = typeof v;
-    const inclusive = b.op === "<=" || b.op === ">=";
-    if (b.op === ">" || b.op === ">=") {
+    const inclusive = op === "<=" || op === ">=";
+    if (op === ">" || op === ">=") {
       const c = lo === null ? 1 : (compareSql(v, lo.value) as number);
       if (c > 0 || (c === 0 && !inclusive)) lo = { value: v, inclusive };
     } else {
@@ -165,4 +183,20 @@ export function pipelineInterval(bounds: readonly RangeTerm[], params: Params):
     }
   }
   return type === null ? null : { type, lo, hi };
+}
+
+/**
+ * The strings starting with `prefix`, as bounds in code point order (the order
+ * compareSql uses): >= prefix, and < prefix with its last code point
+ * incremented (none when it is U+10FFFF: then only the lower bound).
+ */
+function likeBounds(prefix: string): { op: CompareRangeOp; v: string }[] {
+  const lower = { op: ">=" as const, v: prefix };
+  const cps = Array.from(prefix);
+  const last = cps.pop();
+  if (last === undefined) return [lower];
+  const cp = last.codePointAt(0) as number;
+  if (cp >= 0x10ffff) return [lower];
+  const next = cp + 1 === 0xd800 ? 0xe000 : cp + 1;
+  return [lower, { op: "<", v: cps.join("") + String.fromCodePoint(next) }];
 }

@@ -19,10 +19,13 @@ const QUERIES = {
   flipped: "SELECT * FROM t WHERE :lo < c",
   text: "SELECT * FROM t WHERE a > :x",
   all: "SELECT * FROM t WHERE a LIKE :x OR c IS NULL",
+  like: "SELECT * FROM t WHERE a LIKE :x",
+  likeLit: "SELECT * FROM t WHERE a LIKE 'k%' AND c > :lo",
+  likeRange: "SELECT * FROM t WHERE a LIKE :x AND a < :y",
 };
 const view = compileView({ name: "t", table: "t", queries: Object.fromEntries(Object.entries(QUERIES).map(([k, sql]) => [k, { sql }])) });
 
-const scalar = fc.oneof(fc.constantFrom("k", "m", "", "é"), fc.integer({ min: -3, max: 3 }), fc.constantFrom(0.5, -0), fc.boolean(), fc.constant(null));
+const scalar = fc.oneof(fc.constantFrom("k", "m", "", "é", "k%", "%", "é%", "ké", "\u{10FFFF}%", "\u{10FFFF}x", "\uD7FF%", "\uE000"), fc.integer({ min: -3, max: 3 }), fc.constantFrom(0.5, -0), fc.boolean(), fc.constant(null));
 const params = fc.record({ x: scalar, y: scalar, lo: scalar, hi: scalar, xs: fc.array(scalar, { maxLength: 3 }) });
 const row = fc.record({ a: scalar, b: scalar, c: scalar, tags: fc.oneof(fc.array(scalar, { maxLength: 3 }), scalar) }, { requiredKeys: [] });
 
@@ -52,4 +55,21 @@ t.test("routing is a superset of the pipelines whose filter passes", async (t) =
   t.equal(routeSpec(view.queries["eq2"]?.plan.filter ?? null).kind, "eq");
   t.equal(routeSpec(view.queries["between"]?.plan.filter ?? null).kind, "range");
   t.equal(routeSpec(view.queries["all"]?.plan.filter ?? null).kind, "all");
+  t.equal(routeSpec(view.queries["like"]?.plan.filter ?? null).kind, "range", "LIKE 'prefix%' is routed by an interval");
+});
+
+t.test("a LIKE prefix pipeline is offered only the rows in its prefix's interval", async (t) => {
+  const index = new RouteIndex<string>(routeSpec(view.queries["like"]?.plan.filter ?? null));
+  index.add("k", { x: "k%" });
+  index.add("exact", { x: "m" });
+  index.add("every", { x: "%" });
+  const offered = (a: unknown): string[] => {
+    const out: string[] = [];
+    index.match({ a }, (p) => out.push(p));
+    return out.sort();
+  };
+  t.same(offered("kite"), ["every", "k"]);
+  t.same(offered("m"), ["every", "exact"]);
+  t.same(offered("l"), ["every"], "between the prefixes: only the pipeline without a prefix");
+  t.same(offered(3), [], "not a string: no LIKE can match");
 });
