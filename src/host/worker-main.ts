@@ -76,8 +76,6 @@ function handle(message: ToWorker): void {
       runner = built.runner;
       endpoints = built.endpoints;
       queries = built.queries;
-      // After "loaded" has left: start-up does not wait for the query compiler.
-      setImmediate(() => queries?.warm());
       const sweep = setInterval(() => runner?.passivate(), PASSIVATION_SWEEP_MS);
       sweep.unref();
       post({ t: "loaded", manifest: built.manifest });
@@ -91,7 +89,6 @@ function handle(message: ToWorker): void {
         return;
       }
       prepared = { runner: built.runner, endpoints: built.endpoints, queries: built.queries };
-      built.queries.warm();
       post({ t: "prepared", manifest: built.manifest });
       return;
     }
@@ -133,6 +130,9 @@ function handle(message: ToWorker): void {
       endpoints?.onCallResult(message);
       return;
     case "viewQuery":
+      // The first query loads the query compiler in the background (declined
+      // until it is ready): start-up, which shares the cores, never waits for it.
+      queries?.warm();
       post({ t: "result", reqId: message.reqId, write: undefined, reply: { ok: true, value: queries?.run(message.view, message.query, message.params, message.ndjson, message.chunkRows) ?? null } });
       return;
     case "invalidate":

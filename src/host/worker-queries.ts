@@ -33,7 +33,7 @@ export class WorkerQueries {
     this.#source = source;
   }
 
-  /** Loads the query engine and compiles the views in the background; until then, queries are declined. */
+  /** Loads the query engine and compiles the views in the background (once); until then, queries are declined. */
   warm(): void {
     if (this.#loading || this.#manifest.views.length === 0) return;
     this.#loading = true;
