@@ -60,7 +60,7 @@ export class WorkerQueries {
         const chunks = new engine.QueryChunks((fn) => fn(txn), shape, query.coerceParams(params));
         const rows = chunks.next(chunkRows);
         if (!chunks.done) return null;
-        return ndjson ? rows.map((r) => JSON.stringify(r) + "\n").join("") : JSON.stringify(rows);
+        return engine.encodeRows(rows, ndjson);
       });
     } catch {
       return null;

@@ -3,4 +3,4 @@
 // the start-up path, do not pay for it).
 export { compileViews } from "./compile-views.js";
 export { liveShape } from "../live/shape.js";
-export { QueryChunks } from "../live/query-chunks.js";
+export { encodeRows, QueryChunks } from "../live/query-chunks.js";

@@ -9,7 +9,7 @@
 import type * as UWS from "uWebSockets.js";
 import { STREAM_CHUNK_ROWS } from "../live/limits.js";
 import type { LiveQueries } from "../live/live-queries.js";
-import { QueryChunks } from "../live/query-chunks.js";
+import { encodeRows, QueryChunks } from "../live/query-chunks.js";
 import { liveShape } from "../live/shape.js";
 import type { CompiledQuery, CompiledView, Row } from "../query/types.js";
 import type { ReadTxn } from "../storage/store.js";
@@ -69,9 +69,7 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
         return;
       }
       runtime.countQuery(q.view, q.query);
-      res.cork(() => {
-        res.writeStatus("200 OK").writeHeader("content-type", contentType).end(text);
-      });
+      writeWhole(res, contentType, text);
     }, () => {
       if (!aborted) answerHere(res, q, view, query, ndjson, contentType);
     });
@@ -93,10 +91,7 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
     runtime.countQuery(q.view, q.query);
     if (chunks.done) {
       // The whole result in one chunk (most queries): one write, no stream to keep.
-      const text = ndjson ? rows.map((r) => JSON.stringify(r) + "\n").join("") : JSON.stringify(rows);
-      res.cork(() => {
-        res.writeStatus("200 OK").writeHeader("content-type", contentType).end(text);
-      });
+      writeWhole(res, contentType, encodeRows(rows, ndjson));
       return;
     }
     const out = new StreamWriter(res);
@@ -137,4 +132,11 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
     pump();
   };
   return { handle, close: () => sses.closeAll() };
+}
+
+/** A 200 response written in one go. */
+function writeWhole(res: UWS.HttpResponse, contentType: string, body: string): void {
+  res.cork(() => {
+    res.writeStatus("200 OK").writeHeader("content-type", contentType).end(body);
+  });
 }

@@ -74,3 +74,8 @@ export class QueryChunks {
     return items.map((i) => this.#shape.project(i.row));
   }
 }
+
+/** Rows as a response body: a JSON array, or NDJSON (one row per line). */
+export function encodeRows(rows: readonly Row[], ndjson: boolean): string {
+  return ndjson ? rows.map((r) => JSON.stringify(r) + "\n").join("") : JSON.stringify(rows);
+}
