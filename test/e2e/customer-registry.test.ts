@@ -1,6 +1,6 @@
 // The seed's customer service end to end: the real CLI, a real socket, real
 // workers and LMDB on disk — including a SIGKILL right after an acknowledged write.
-import t from "tap";
+import t, { type Test } from "tap";
 import { copyProject, json, startCalyx } from "./helpers.js";
 
 t.test("create, kill -9 after the ack, restart, find by id and by name", async (t) => {
@@ -57,11 +57,7 @@ t.test("read-your-writes and renames through the view", async (t) => {
 // workers"): each must see the write whose reply came just before it, even
 // while other writes and queries keep the workers busy.
 t.test("read-your-writes when the workers answer the queries", async (t) => {
-  const dir = t.testdir();
-  const project = copyProject("customer-registry", dir);
-  const server = await startCalyx(["run", project, "--port", "0", "--data", `${dir}/data`, "--durability", "none"]);
-  t.teardown(() => { server.proc.kill("SIGKILL"); });
-  const post = (id: string, name: string) => fetch(`${server.url}/customers/${id}`, { method: "POST", body: JSON.stringify({ name, email: `${id}@x.io` }) });
+  const { server, post } = await startRegistry(t);
   const offloaded = async (): Promise<number> => {
     const text = await (await fetch(`${server.url}/_calyx/metrics`)).text();
     return Number(/calyx_queries_in_workers_total\{answered="worker"\} (\d+)/.exec(text)?.[1] ?? 0);
@@ -101,11 +97,7 @@ t.test("SIGTERM drains and exits 0", async (t) => {
 });
 
 t.test("paging through the view with page tokens, while writes happen between pages", async (t) => {
-  const dir = t.testdir();
-  const project = copyProject("customer-registry", dir);
-  const server = await startCalyx(["run", project, "--port", "0", "--data", `${dir}/data`, "--durability", "none"]);
-  t.teardown(() => { server.proc.kill("SIGKILL"); });
-  const post = (id: string, name: string) => fetch(`${server.url}/customers/${id}`, { method: "POST", body: JSON.stringify({ name, email: `${id}@x.io` }) });
+  const { server, post } = await startRegistry(t);
   const names = Array.from({ length: 25 }, (_, i) => `N${String(i).padStart(2, "0")}`);
   for (const [i, name] of names.entries()) await post(`c${i}`, name);
   type Page = { customers: { name: string }[]; nextPageToken: string; hasMore: boolean };
@@ -131,3 +123,13 @@ t.test("paging through the view with page tokens, while writes happen between pa
   t.equal(missing.status, 400);
   t.match(((await json(missing)) as { error: { message: string } }).error.message, /from/);
 });
+
+/** The example on a fresh data folder (no fsync), and a POST that sets a customer's name (email: <id>@x.io). */
+async function startRegistry(t: Test) {
+  const dir = t.testdir();
+  const project = copyProject("customer-registry", dir);
+  const server = await startCalyx(["run", project, "--port", "0", "--data", `${dir}/data`, "--durability", "none"]);
+  t.teardown(() => { server.proc.kill("SIGKILL"); });
+  const post = (id: string, name: string) => fetch(`${server.url}/customers/${id}`, { method: "POST", body: JSON.stringify({ name, email: `${id}@x.io` }) });
+  return { server, post };
+}

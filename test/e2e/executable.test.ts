@@ -130,7 +130,10 @@ async function liveQuery(t: Test, url: string): Promise<void> {
       const i = inbox.findIndex((m) => m.type === type);
       if (i >= 0) return inbox.splice(i, 1)[0] as Record<string, unknown>;
       if (Date.now() > deadline) throw new Error(`no ${type} message; got ${JSON.stringify(inbox)}`);
-      await new Promise<void>((r) => { arrived.push(r); setTimeout(r, 200); });
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, Math.max(0, deadline - Date.now()));
+        arrived.push(() => { clearTimeout(timer); r(); });
+      });
     }
   };
   await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
