@@ -1,17 +1,16 @@
 #!/usr/bin/env node
 // The calyx command line. Each command's work lives in src/cli/; this file
 // declares the commands and options and turns failures into one-line errors.
+// Commands other than run/dev load their code when they run (start-up time:
+// the server does not pay for sucrase, the executable builder and the test
+// runner).
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { CliError, serve, type ServeOptions } from "../src/cli/serve.js";
 import { fail } from "../src/cli/fail.js";
-import { scaffold } from "../src/cli/new-project.js";
 import { viewsCommand } from "../src/cli/views-commands.js";
 import { storageCommands } from "../src/cli/storage-commands.js";
-import { runProjectTests } from "../src/cli/test-project.js";
-import { buildExecutable } from "../src/sea/build-executable.js";
 import { SeaError } from "../src/sea/errors.js";
-import { versionReport } from "../src/sea/version-report.js";
 import type { LogLevel } from "../src/host/logger.js";
 import type { Durability } from "../src/storage/store.js";
 
@@ -57,7 +56,7 @@ function toServe(args: ServeArgs, mode: "run" | "dev"): ServeOptions {
 const argv = hideBin(process.argv);
 if (argv[0] === "--version" || argv[0] === "-v") {
   // Calyx's version and commit, and the Node, LMDB and uWS inside.
-  versionReport().then((report) => process.stdout.write(report + "\n"), fail);
+  import("../src/sea/version-report.js").then(({ versionReport }) => versionReport()).then((report) => process.stdout.write(report + "\n"), fail);
 } else {
   cli();
 }
@@ -72,16 +71,18 @@ void yargs(argv)
   .command("dev [dir]", "serve a project for development (readable logs)", serveOptions, (args) =>
     serve(toServe(args as unknown as ServeArgs, "dev")).catch(fail))
   .command("new <dir>", "create a project: an entity, a view and a test", (y) =>
-    y.positional("dir", { type: "string", demandOption: true, describe: "folder to create (must not exist or be empty)" }), (args) => {
+    y.positional("dir", { type: "string", demandOption: true, describe: "folder to create (must not exist or be empty)" }), async (args) => {
     try {
+      const { scaffold } = await import("../src/cli/new-project.js");
       scaffold(String(args.dir));
     } catch (error) {
       fail(error);
     }
   })
   .command("test [dir]", "run a project's tests (test/**/*.test.ts) with node:test", (y) =>
-    y.positional("dir", { type: "string", default: ".", describe: "project folder" }), (args) => {
+    y.positional("dir", { type: "string", default: ".", describe: "project folder" }), async (args) => {
     try {
+      const { runProjectTests } = await import("../src/cli/test-project.js");
       runProjectTests(String(args.dir));
     } catch (error) {
       fail(error);
@@ -90,8 +91,9 @@ void yargs(argv)
   .command("build <dir>", "make one executable that serves the project (./my-service run --data DIR)", (y) =>
     y.positional("dir", { type: "string", demandOption: true, describe: "project folder" })
       .option("output", { alias: "o", type: "string", demandOption: true, describe: "executable to write" })
-      .option("base", { type: "string", describe: "calyx executable to copy (default: this one)" }), (args) => {
+      .option("base", { type: "string", describe: "calyx executable to copy (default: this one)" }), async (args) => {
     try {
+      const { buildExecutable } = await import("../src/sea/build-executable.js");
       const r = buildExecutable({ projectDir: String(args.dir), output: String(args.output), base: args.base });
       process.stdout.write(`calyx: built ${r.output} (${r.files} project files, ${(r.outputBytes / 2 ** 20).toFixed(1)} MiB)\n`);
     } catch (error) {

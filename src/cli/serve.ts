@@ -9,8 +9,7 @@ import { createLogger, type LogLevel } from "../host/logger.js";
 import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
 import type { Durability } from "../storage/store.js";
 import { loadUws, UwsServer, UwsUnavailableError } from "../http/uws-server.js";
-import { NodeHttpServer } from "../http/node-server.js";
-import { attachNodeWebSocket } from "../http/ws-node.js";
+import type { NodeHttpServer } from "../http/node-server.js";
 import { lockDataDir } from "./data-lock.js";
 import { CliError } from "./serve-errors.js";
 import type { Service } from "../http/service.js";
@@ -93,6 +92,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   let server: UwsServer | NodeHttpServer;
   if (options.transport === "node") {
     log("warn", "transport node:http (--transport node): every route, the operator endpoints and /_calyx/ws are served; query results are not streamed (no NDJSON/SSE), and throughput is several times lower than with uWebSockets.js");
+    // Loaded only for this transport (the ws package is not needed otherwise).
+    const [{ NodeHttpServer }, { attachNodeWebSocket }] = await Promise.all([import("../http/node-server.js"), import("../http/ws-node.js")]);
     server = new NodeHttpServer(service, httpOptions, (http) => attachNodeWebSocket(http, live.gateway, options.bodyLimit));
   } else {
     try {

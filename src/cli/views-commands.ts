@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import type { CommandModule } from "yargs";
 import { ProjectError } from "../host/errors.js";
-import { inspectProject } from "../host/inspect-project.js";
+import type { inspectProject } from "../host/inspect-project.js";
 import { createLogger } from "../host/logger.js";
 import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
 import { viewSignature, type ViewMeta } from "../host/view-builder.js";
@@ -25,7 +25,9 @@ function dataDirOf(args: Args, projectDir: string | undefined): string {
   return dir;
 }
 
-function inspect(projectDir: string): ReturnType<typeof inspectProject> {
+/** Loads the project (and the transpiler, only now: `calyx run` does not need it at start-up). */
+async function inspect(projectDir: string): Promise<ReturnType<typeof inspectProject>> {
+  const { inspectProject } = await import("../host/inspect-project.js");
   try {
     return inspectProject(projectDir);
   } catch (error) {
@@ -56,9 +58,9 @@ const list: CommandModule<object, Args> = {
   command: "list [dir]",
   describe: "the project's views and the tables stored for them",
   builder: (y) => y.positional("dir", dirOption).option("data", dataOption) as never,
-  handler: guarded((args) => {
+  handler: guarded(async (args) => {
     const projectDir = checkProjectDir(args.dir);
-    const { manifest, views } = inspect(projectDir);
+    const { manifest, views } = await inspect(projectDir);
     const stored = existsSync(resolve(args.data ?? join(projectDir, ".calyx"))) ? storedViews(dataDirOf(args, projectDir)) : new Map<string, ViewMeta>();
     const lines = ["view\ttable\tfrom\tqueries\tstored table"];
     for (const m of manifest.views) {
@@ -79,8 +81,8 @@ const explain: CommandModule<object, Args> = {
   command: "explain <view> <query> [dir]",
   describe: "print the plan of a view's query (indexes, ranges, residual filter)",
   builder: (y) => y.positional("view", { type: "string", demandOption: true }).positional("query", { type: "string", demandOption: true }).positional("dir", dirOption) as never,
-  handler: guarded((args) => {
-    const { views } = inspect(checkProjectDir(args.dir));
+  handler: guarded(async (args) => {
+    const { views } = await inspect(checkProjectDir(args.dir));
     const view = views.byName.get(args.view ?? "");
     if (!view) throw new CliError(`no view '${args.view}' (views: ${[...views.byName.keys()].join(", ") || "none"})`);
     const query = view.queries[args.query ?? ""];
@@ -95,7 +97,7 @@ const rebuild: CommandModule<object, Args> = {
   builder: (y) => y.positional("view", { type: "string", demandOption: true }).positional("dir", dirOption).option("data", dataOption) as never,
   handler: guarded(async (args) => {
     const projectDir = checkProjectDir(args.dir);
-    const { manifest } = inspect(projectDir);
+    const { manifest } = await inspect(projectDir);
     const m = manifest.views.find((v) => v.name === args.view);
     if (!m) throw new CliError(`no view '${args.view}' in ${projectDir}`);
     const dataDir = dataDirOf(args, projectDir);

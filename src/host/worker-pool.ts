@@ -7,8 +7,8 @@ import { CommandRejected, ForwardedError, HostError, ProjectError } from "./erro
 import type { EndpointRequestData, FromWorker, Manifest, ProjectModules, ReplyData, RequestData, ToWorker, WireError } from "./messages.js";
 import type { EntityWrite } from "../storage/store.js";
 import { workerScript } from "./worker-script.js";
+import { TranspileCache } from "./transpile-cache.js";
 import { snapshotSources } from "./project-files.js";
-import { transpileAll } from "./transpile.js";
 
 export interface PoolOptions {
   readonly projectDir: string;
@@ -90,9 +90,18 @@ export class WorkerPool {
 
   /** Starts every worker; resolves with the project's manifest, or rejects with a ProjectError. */
   async start(): Promise<Manifest> {
-    this.#modules = loadModules(this.#options.projectDir);
     for (let i = 0; i < Math.max(1, this.#options.workers); i++) this.#slots.push(new Slot());
-    const manifests = await Promise.allSettled(this.#slots.map((slot) => this.#spawn(slot)));
+    // The threads boot (Node's bootstrap, the worker bundle and its packages)
+    // while this thread transpiles the project; they wait for its modules.
+    const booting = this.#slots.map(() => this.#newWorker());
+    try {
+      this.#modules = await loadModules(this.#options.projectDir, this.#options.dataDir);
+    } catch (error) {
+      await Promise.all(booting.map((w) => w.terminate()));
+      this.#slots.length = 0;
+      throw error;
+    }
+    const manifests = await Promise.allSettled(this.#slots.map((slot, i) => this.#spawn(slot, booting[i])));
     const failure = manifests.find((m) => m.status === "rejected");
     if (failure && failure.status === "rejected") {
       await this.stop();
@@ -154,7 +163,7 @@ export class WorkerPool {
    */
   async prepare(): Promise<Manifest> {
     if (this.#slots.some((slot) => slot.ready !== undefined || !slot.worker)) throw new Error("a worker is restarting");
-    const modules = loadModules(this.#options.projectDir);
+    const modules = await loadModules(this.#options.projectDir, this.#options.dataDir);
     const answers = await Promise.all(this.#slots.map((slot) => new Promise<FromWorker>((resolve) => {
       slot.onPrepared = resolve;
       this.#send(slot, { t: "prepare", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, modules });
@@ -288,18 +297,24 @@ export class WorkerPool {
     }));
   }
 
-  #spawn(slot: Slot): Promise<Manifest> {
+  #newWorker(): Worker {
     const script = workerScript();
-    const generation = ++slot.generation;
-    // Messages queued for the previous worker: its pending work is re-sent once this one is loaded.
-    slot.outbox = [];
-    Atomics.store(slot.running, 0, 0);
-    slot.watchReq = 0;
     const worker = new Worker(script.filename, {
       ...script.options,
       resourceLimits: { maxOldGenerationSizeMb: this.#options.workerHeapMb },
     });
     worker.unref();
+    return worker;
+  }
+
+  /** Loads the project into a new worker for `slot` (`booted`: one started already, by start()). */
+  #spawn(slot: Slot, booted?: Worker): Promise<Manifest> {
+    const generation = ++slot.generation;
+    // Messages queued for the previous worker: its pending work is re-sent once this one is loaded.
+    slot.outbox = [];
+    Atomics.store(slot.running, 0, 0);
+    slot.watchReq = 0;
+    const worker = booted ?? this.#newWorker();
     slot.worker = worker;
     slot.lastMessageAt = performance.now();
     worker.postMessage({ t: "load", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, modules: this.#modules, progress: slot.progress } satisfies ToWorker);
@@ -461,11 +476,26 @@ export class WorkerPool {
   }
 }
 
-/** Reads and transpiles the project once (workers never load the transpiler); a syntax error is a ProjectError. */
-function loadModules(projectDir: string): ProjectModules {
+/**
+ * Reads and transpiles the project once (workers never load the transpiler); a
+ * syntax error is a ProjectError. Unchanged files come from the transpile
+ * cache; the transpiler itself is loaded only when some file is not there.
+ */
+async function loadModules(projectDir: string, dataDir: string): Promise<ProjectModules> {
   const sources = snapshotSources(projectDir);
-  const { compiled, problems } = transpileAll(projectDir, sources);
-  if (problems.length > 0) throw new ProjectError(problems);
+  const cache = TranspileCache.open(dataDir);
+  const cached = cache.lookup(sources);
+  const missing = Object.fromEntries(Object.entries(sources).filter(([file]) => cached[file] === undefined));
+  let fresh: Record<string, string> = {};
+  if (Object.keys(missing).length > 0) {
+    const { transpileAll } = await import("./transpile.js");
+    const result = transpileAll(projectDir, missing);
+    if (result.problems.length > 0) throw new ProjectError(result.problems);
+    fresh = result.compiled;
+  }
+  const compiled: Record<string, string> = {};
+  for (const file of Object.keys(sources)) compiled[file] = cached[file] ?? fresh[file] ?? "";
+  cache.store(sources, compiled);
   return { sources, compiled };
 }
 
