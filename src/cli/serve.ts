@@ -6,14 +6,14 @@ import { join, resolve } from "node:path";
 import { ProjectError } from "../host/errors.js";
 import { DevWatcher } from "../host/dev-watcher.js";
 import { createLogger, type LogLevel } from "../host/logger.js";
-import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
+import type { Runtime } from "../host/runtime.js";
+import { bootWorkers, WORKER_HEAP_MB_DEFAULT } from "../host/worker-pool.js";
 import type { Durability } from "../storage/store.js";
-import { loadUws, UwsServer, UwsUnavailableError } from "../http/uws-server.js";
+import type { UwsServer } from "../http/uws-server.js";
 import type { NodeHttpServer } from "../http/node-server.js";
 import { lockDataDir } from "./data-lock.js";
 import { CliError } from "./serve-errors.js";
 import type { Service } from "../http/service.js";
-import { attachLive } from "../http/ws-setup.js";
 import { VERSION } from "./version.js";
 
 export interface ServeOptions {
@@ -67,12 +67,19 @@ export async function serve(options: ServeOptions): Promise<void> {
   process.on("exit", unlock);
   const log = createLogger({ format: options.logFormat ?? (options.mode === "dev" ? "pretty" : "json"), level: options.logLevel });
   const started = performance.now();
+  const workers = options.workers ?? availableParallelism();
+  // Start-up: the worker threads boot (≈ 80 ms each) while this thread loads
+  // the runtime (lmdb-js, the SQL parser, uWS) and opens the data folder.
+  bootWorkers(workers, WORKER_HEAP_MB_DEFAULT);
+  const [{ Runtime, RUNTIME_DEFAULTS }, { attachLive }, { loadUws, UwsServer, UwsUnavailableError }] = await Promise.all([
+    import("../host/runtime.js"), import("../http/ws-setup.js"), import("../http/uws-server.js"),
+  ]);
   let runtime: Runtime;
   try {
     runtime = await Runtime.start({
       ...RUNTIME_DEFAULTS,
       projectDir, dataDir, log,
-      workers: options.workers ?? availableParallelism(),
+      workers,
       durability: options.durability,
       handlerTimeoutMs: options.handlerTimeout,
     });

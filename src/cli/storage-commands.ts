@@ -1,11 +1,14 @@
 // `calyx backup | restore | export | import`: yargs command modules over
 // src/storage/backup.ts. Wired into bin/calyx.ts with `.command(storageCommands)`.
+// The store and backup code load when one of these commands runs (this module
+// is loaded by every command, `calyx run` included).
 import { createWriteStream, existsSync } from "node:fs";
 import { finished } from "node:stream/promises";
 import type { CommandModule } from "yargs";
-import { backup, exportNdjson, importNdjson, restore, type Progress } from "../storage/backup.js";
+import type * as BackupModule from "../storage/backup.js";
+import type { Progress } from "../storage/backup.js";
 import { StorageError } from "../storage/errors.js";
-import { openLmdbStore, type LmdbStore } from "../storage/lmdb-store.js";
+import type { LmdbStore } from "../storage/lmdb-store.js";
 import { CliError } from "./serve.js";
 
 /** Where the data lives when --data is not given: the project in the current folder. */
@@ -39,10 +42,13 @@ async function run(what: string, fn: () => Promise<void>): Promise<void> {
   }
 }
 
-function openExisting(dir: string, readOnly: boolean): LmdbStore {
+async function openExisting(dir: string, readOnly: boolean): Promise<LmdbStore> {
   if (!existsSync(dir)) throw new CliError(`no data folder at ${dir}; pass --data <dir>`);
+  const { openLmdbStore } = await import("../storage/lmdb-store.js");
   return openLmdbStore({ path: dir, readOnly });
 }
+
+const backupCode = (): Promise<typeof BackupModule> => import("../storage/backup.js");
 
 /** A one-line progress display on a TTY (stderr), nothing otherwise. */
 function progressBar(label: string): { update: Progress; done: () => void } {
@@ -72,7 +78,8 @@ const backupCommand: CommandModule<object, BackupArgs> = {
       .option("data", { type: "string", default: DEFAULT_DATA_DIR, describe: "data folder" }),
   handler: (args) =>
     run("backup", async () => {
-      const store = openExisting(args.data, true);
+      const store = await openExisting(args.data, true);
+      const { backup } = await backupCode();
       const bar = progressBar("backup");
       try {
         const { bytes } = await backup(store, args.file, bar.update);
@@ -94,6 +101,7 @@ const restoreCommand: CommandModule<object, RestoreArgs> = {
       .option("force", { type: "boolean", default: false, describe: "replace the data of a non-empty folder" }),
   handler: (args) =>
     run("restore", async () => {
+      const { restore } = await backupCode();
       await restore(args.file, args.data, { force: args.force });
       process.stdout.write(`restore: ${args.data} now holds the data of ${args.file}\n`);
     }),
@@ -107,7 +115,8 @@ const exportCommand: CommandModule<object, ExportArgs> = {
       .option("out", { type: "string", describe: "file to write (default: standard output)" }),
   handler: (args) =>
     run("export", async () => {
-      const store = openExisting(args.data, true);
+      const store = await openExisting(args.data, true);
+      const { exportNdjson } = await backupCode();
       try {
         if (args.out === undefined) {
           await exportNdjson(store, process.stdout);
@@ -135,6 +144,7 @@ const importCommand: CommandModule<object, ImportArgs> = {
   handler: (args) =>
     run("import", async () => {
       if (!existsSync(args.file)) throw new CliError(`import: no file ${args.file}`);
+      const [{ openLmdbStore }, { importNdjson }] = await Promise.all([import("../storage/lmdb-store.js"), backupCode()]);
       const store = openLmdbStore({ path: args.data, durability: "none" });
       const bar = progressBar("import");
       try {

@@ -1,5 +1,7 @@
 // `calyx views list | explain | rebuild | drop`: inspect and manage the
-// tables of a project's views in a data folder.
+// tables of a project's views in a data folder. The runtime, the store and the
+// transpiler are imported when a command runs, not when the CLI starts (this
+// module is loaded by every command, `calyx run` included).
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
@@ -7,10 +9,8 @@ import type { CommandModule } from "yargs";
 import { ProjectError } from "../host/errors.js";
 import type { inspectProject } from "../host/inspect-project.js";
 import { createLogger } from "../host/logger.js";
-import { Runtime, RUNTIME_DEFAULTS } from "../host/runtime.js";
-import { viewSignature, type ViewMeta } from "../host/view-builder.js";
+import type { ViewMeta } from "../host/view-builder.js";
 import { decodeKey, encodeKey, encodeKeyPrefix, prefixEnd } from "../storage/key-codec.js";
-import { openLmdbStore } from "../storage/lmdb-store.js";
 import type { DbName } from "../storage/store.js";
 import { lockDataDir } from "./data-lock.js";
 import { checkProjectDir } from "./serve.js";
@@ -37,7 +37,8 @@ async function inspect(projectDir: string): Promise<ReturnType<typeof inspectPro
 }
 
 /** Stored view tables: meta/["view", table] records. */
-function storedViews(dataDir: string): Map<string, ViewMeta> {
+async function storedViews(dataDir: string): Promise<Map<string, ViewMeta>> {
+  const { openLmdbStore } = await import("../storage/lmdb-store.js");
   const store = openLmdbStore({ path: dataDir, readOnly: true });
   try {
     const prefix = encodeKeyPrefix(["view"]);
@@ -61,7 +62,8 @@ const list: CommandModule<object, Args> = {
   handler: guarded(async (args) => {
     const projectDir = checkProjectDir(args.dir);
     const { manifest, views } = await inspect(projectDir);
-    const stored = existsSync(resolve(args.data ?? join(projectDir, ".calyx"))) ? storedViews(dataDirOf(args, projectDir)) : new Map<string, ViewMeta>();
+    const stored = existsSync(resolve(args.data ?? join(projectDir, ".calyx"))) ? await storedViews(dataDirOf(args, projectDir)) : new Map<string, ViewMeta>();
+    const { viewSignature } = await import("../host/view-builder.js");
     const lines = ["view\ttable\tfrom\tqueries\tstored table"];
     for (const m of manifest.views) {
       const compiled = views.byName.get(m.name);
@@ -103,6 +105,7 @@ const rebuild: CommandModule<object, Args> = {
     const dataDir = dataDirOf(args, projectDir);
     const unlock = lockDataDir(dataDir);
     try {
+      const [{ openLmdbStore }, { Runtime, RUNTIME_DEFAULTS }] = await Promise.all([import("../storage/lmdb-store.js"), import("../host/runtime.js")]);
       const store = openLmdbStore({ path: dataDir });
       const meta = store.read((txn) => txn.get("meta", encodeKey(["view", m.table]))) as ViewMeta | undefined;
       // Forget what the table was built for: the runtime sees it as changed and rebuilds it.
@@ -128,6 +131,7 @@ const drop: CommandModule<object, Args> = {
     const dataDir = dataDirOf(args, undefined);
     const unlock = lockDataDir(dataDir);
     try {
+      const { openLmdbStore } = await import("../storage/lmdb-store.js");
       const store = openLmdbStore({ path: dataDir });
       const key = encodeKey(["view", args.table ?? ""]);
       const meta = store.read((txn) => txn.get("meta", key)) as ViewMeta | undefined;

@@ -13,7 +13,7 @@ import type { LogFn } from "./logger.js";
 import type { EndpointRequestData, FromWorker, Manifest, RequestData, ViewManifest } from "./messages.js";
 import { ViewBuilder } from "./view-builder.js";
 import { parseRoute } from "./discovery.js";
-import { WorkerPool, type PoolOptions } from "./worker-pool.js";
+import { WORKER_HEAP_MB_DEFAULT, WorkerPool, type PoolOptions } from "./worker-pool.js";
 import { Metrics } from "./metrics.js";
 
 export interface RuntimeOptions {
@@ -35,7 +35,7 @@ export interface RuntimeOptions {
 export const RUNTIME_DEFAULTS = {
   durability: "full" as Durability,
   handlerTimeoutMs: 5_000,
-  workerHeapMb: 256,
+  workerHeapMb: WORKER_HEAP_MB_DEFAULT,
   workerQueueMax: 10_000,
   commitQueueMax: 50_000,
   commitBatchMax: 1_024,

@@ -67,6 +67,30 @@ class Slot {
   watchSince = 0;
 }
 
+/** A worker's heap limit unless the runtime is told otherwise (RUNTIME_DEFAULTS.workerHeapMb). */
+export const WORKER_HEAP_MB_DEFAULT = 256;
+
+/** Worker threads started ahead of the first pool (bootWorkers), taken by #newWorker. */
+const prebooted: { worker: Worker; heapMb: number }[] = [];
+
+/**
+ * Starts `count` worker threads now, for the first pool to take: a thread's
+ * boot (Node's bootstrap, the worker bundle, lmdb-js) then overlaps whatever
+ * the main thread does before it creates the pool. A pool takes only threads
+ * started with its heap limit; threads nobody takes are unref'd and die with
+ * the process.
+ */
+export function bootWorkers(count: number, heapMb = WORKER_HEAP_MB_DEFAULT): void {
+  for (let i = 0; i < count; i++) prebooted.push({ worker: startWorker(heapMb), heapMb });
+}
+
+function startWorker(heapMb: number): Worker {
+  const script = workerScript();
+  const worker = new Worker(script.filename, { ...script.options, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+  worker.unref();
+  return worker;
+}
+
 export class WorkerPool {
   readonly #options: PoolOptions;
   readonly #slots: Slot[] = [];
@@ -298,13 +322,9 @@ export class WorkerPool {
   }
 
   #newWorker(): Worker {
-    const script = workerScript();
-    const worker = new Worker(script.filename, {
-      ...script.options,
-      resourceLimits: { maxOldGenerationSizeMb: this.#options.workerHeapMb },
-    });
-    worker.unref();
-    return worker;
+    const i = prebooted.findIndex((p) => p.heapMb === this.#options.workerHeapMb);
+    if (i >= 0) return (prebooted.splice(i, 1)[0] as { worker: Worker }).worker;
+    return startWorker(this.#options.workerHeapMb);
   }
 
   /** Loads the project into a new worker for `slot` (`booted`: one started already, by start()). */
