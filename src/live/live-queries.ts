@@ -133,7 +133,7 @@ export class LiveQueries {
     if (rec === undefined) {
       const pipeline = new Pipeline(key, shape, params, this.#limits);
       const waiting = this.#source.building(view.table);
-      if (waiting) pipeline.validate(this.#read);
+      if (waiting) pipeline.validate();
       else pipeline.load(this.#read);
       rec = { pipeline, subscribers: new Set(), expiry: undefined, waiting };
       this.#recs.set(key, rec);

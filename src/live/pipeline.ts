@@ -90,10 +90,8 @@ export class Pipeline {
    */
   load(read: Read, shape: LiveShape = this.#shape): void {
     const query = shape.query;
-    const { offset, limit } = read((txn) => {
-      query.open(txn, this.params); // validates the parameters (types, LIKE patterns, LIMIT/OFFSET values); reads nothing
-      return shape.window(this.params);
-    });
+    query.validate(this.params); // types, LIKE patterns, LIMIT/OFFSET values
+    const { offset, limit } = shape.window(this.params);
     const capacity = limit === null ? null : offset + limit;
     if (capacity !== null && capacity > this.#limits.windowRowsMax) {
       throw new LiveError("ERR_NOT_LIVE", `a live query holds OFFSET + LIMIT rows in memory: ${capacity} is more than ${this.#limits.windowRowsMax}`);
@@ -119,8 +117,8 @@ export class Pipeline {
   }
 
   /** Checks the parameters without reading rows (for a pipeline that waits for a view build). */
-  validate(read: Read): void {
-    read((txn) => this.#shape.query.open(txn, this.params));
+  validate(): void {
+    this.#shape.query.validate(this.params);
   }
 
   snapshot(): Snapshot {

@@ -32,10 +32,8 @@ export class QueryChunks {
     this.#read = read;
     this.#shape = shape;
     this.#params = params;
-    const { offset, limit } = read((txn) => {
-      shape.query.open(txn, params);
-      return shape.window(params);
-    });
+    shape.query.validate(params);
+    const { offset, limit } = shape.window(params);
     this.#offset = offset;
     this.#left = limit;
   }

@@ -1,6 +1,6 @@
 // A compiled query: the plan plus what one execution needs (parameters,
 // paging, result shape). Built by compile-view.ts.
-import type { ReadTxn } from "../storage/store.js";
+import type { KeyPart, ReadTxn } from "../storage/store.js";
 import { QueryParamError } from "./errors.js";
 import type { CountExpr, PredicateNode, SelectNode } from "./ir/nodes.js";
 import type { ParamInfo } from "./ir/params.js";
@@ -81,11 +81,20 @@ export function makeCompiledQuery(q: QueryParts): CompiledQuery {
     }
   };
 
-  const open = (txn: ReadTxn, params: Params): QueryCursor => {
+  const validated = (params: Params): { after: KeyPart[] | null; limit: number | null; offset: number } => {
     check(params);
     const after = tokenParam === null ? null : decodePageToken(params[tokenParam], fingerprint, plan.order.length, tokenParam);
     const limit = countValue(select.limit, params, "LIMIT");
     const offset = select.offset === null || select.offset.kind === "pageToken" ? 0 : (countValue(select.offset, params, "OFFSET") ?? 0);
+    return { after, limit, offset };
+  };
+
+  const validate = (params: Params): void => {
+    validated(params);
+  };
+
+  const open = (txn: ReadTxn, params: Params): QueryCursor => {
+    const { after, limit, offset } = validated(params);
     const single = resultShape === "single";
     const r = run(txn, select.table, plan, params, {
       limit: single ? Math.min(limit ?? 2, 2) : limit,
@@ -168,5 +177,6 @@ export function makeCompiledQuery(q: QueryParts): CompiledQuery {
     coerceParams: (raw: Readonly<Record<string, string>>) => coerceParams({ params: q.params }, raw),
     execute: (txn: ReadTxn, params: Readonly<Record<string, unknown>>) => execute(txn, params),
     open,
+    validate,
   });
 }

@@ -81,6 +81,8 @@ export interface CompiledQuery {
   matches(row: Row, params: Readonly<Record<string, unknown>>): boolean;
   /** Rows (the items of a page) as a stream, plus paging facts after it ends. */
   open(txn: ReadTxn, params: Readonly<Record<string, unknown>>): QueryCursor;
+  /** Throws what open() would throw for these params (types, LIKE patterns, LIMIT/OFFSET values, page token); reads nothing. */
+  validate(params: Readonly<Record<string, unknown>>): void;
 }
 
 /** The change one row write made: fed to live queries after commit. */

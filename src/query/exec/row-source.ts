@@ -1,7 +1,7 @@
 // Reads rows: an index range yields its entries' pks (the entry value), each
 // row fetched from `rows`; a table scan reads `rows` directly in pk order.
 // Lazy: nothing is read until the consumer pulls.
-import { decodeKey, encodeKey, prefixEnd } from "../../storage/key-codec.js";
+import { decodeKey, encodeKey, encodeKeyTransient, prefixEnd } from "../../storage/key-codec.js";
 import type { KeyPart, ReadTxn } from "../../storage/store.js";
 import type { OrderKey } from "../plan/plan-nodes.js";
 import { compareForSort, readPath, toKeyPart } from "../values/value.js";
@@ -21,7 +21,8 @@ export function* indexRange(txn: ReadTxn, table: string, start: Buffer, end: Buf
   if (Buffer.compare(start, end) >= 0) return;
   for (const e of txn.range("index", { start, end })) {
     const pk = e.value as string;
-    const row = txn.get("rows", rowKey(table, pk)) as Row | undefined;
+    // The key is used by this get only: the shared scratch encoding allocates nothing.
+    const row = txn.get("rows", encodeKeyTransient([table, pk])) as Row | undefined;
     if (row === undefined) throw new Error(`query: index entry ${e.key.toString("hex")} points at missing row ${table}/${pk}`);
     yield { pk, row };
   }
