@@ -436,11 +436,12 @@ export class WorkerPool {
       for (const p of slot.endpoints.values()) {
         if (now - p.startedAt <= p.timeoutMs) continue;
         slot.endpoints.delete(p.reqId);
-        p.reject(new HostError("ERR_HANDLER_TIMEOUT", `endpoint ${p.component} '${p.command}' did not finish within ${p.timeoutMs} ms`));
+        const what = describeWork(p);
+        p.reject(new HostError("ERR_HANDLER_TIMEOUT", `${what} did not finish within ${p.timeoutMs} ms`));
         // Awaiting something slow is the endpoint's business; a worker that says nothing is stuck.
         if (now - slot.lastMessageAt > p.timeoutMs) {
-          this.#options.log("error", `endpoint ${p.component} '${p.command}' blocked its worker for ${p.timeoutMs} ms; replacing it`, {});
-          this.#replace(slot, "an endpoint blocked its worker", (q) => restarted(q, "its worker was blocked by an endpoint", undefined));
+          this.#options.log("error", `${what} blocked its worker for ${p.timeoutMs} ms; replacing it`, {});
+          this.#replace(slot, `${what} blocked its worker`, (q) => restarted(q, `its worker was blocked by ${what}`, undefined));
         }
       }
       // The command the worker is running, from the word it shares with us
@@ -517,6 +518,18 @@ async function loadModules(projectDir: string, dataDir: string): Promise<Project
   for (const file of Object.keys(sources)) compiled[file] = cached[file] ?? fresh[file] ?? "";
   cache.store(sources, compiled);
   return { sources, compiled };
+}
+
+/** What a non-command job on a worker is, for messages: an endpoint, a view query answered for the main thread, a view rebuild chunk. */
+function describeWork(p: Pending): string {
+  switch (p.message.t) {
+    case "viewQuery":
+      return `the query ${p.component}.${p.command} (answered in a worker)`;
+    case "rows":
+      return `the view rebuild of table ${p.component}`;
+    default:
+      return `endpoint ${p.component} '${p.command}'`;
+  }
 }
 
 /** An error as it crosses to a worker: its code, and its status when it is a handler's chosen 4xx. */
