@@ -11,9 +11,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../sea/atomic-file.js";
 import { VERSION } from "../cli/version.js";
+import { TRANSPILE_CACHE_FILE } from "../storage/layout.js";
 
-/** The cache file's name in the data folder. */
-export const TRANSPILE_CACHE_FILE = "transpile-cache.json";
+export { TRANSPILE_CACHE_FILE };
 /** Changes with the transpile options and with Calyx's version (entries of another format are ignored). */
 const FORMAT = `1/${VERSION}`;
 /** Escape hatch, as for the executable's code cache: CALYX_TRANSPILE_CACHE=0 transpiles every time. */

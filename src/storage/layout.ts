@@ -11,6 +11,13 @@ import type { DbName } from "./store.js";
  */
 export const FORMAT_VERSION = 1;
 
+/**
+ * The file in a data folder where the host keeps the transpiled project
+ * (src/host/transpile-cache.ts): a cache, no data, so restore does not count
+ * it when it checks that a folder is empty.
+ */
+export const TRANSPILE_CACHE_FILE = "transpile-cache.json";
+
 export const DB_NAMES: readonly DbName[] = ["state", "journal", "entityLog", "rows", "index", "offsets", "timers", "meta"];
 
 /** meta/["formatVersion"] -> FORMAT_VERSION, written when the folder is created. */

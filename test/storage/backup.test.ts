@@ -5,6 +5,7 @@ import { finished } from "node:stream/promises";
 import { backup, exportNdjson, fromJson, importNdjson, restore, toJson } from "../../src/storage/backup.js";
 import { Committer } from "../../src/storage/committer.js";
 import { encodeKey } from "../../src/storage/key-codec.js";
+import { TRANSPILE_CACHE_FILE } from "../../src/storage/layout.js";
 import { openLmdbStore, type LmdbStore } from "../../src/storage/lmdb-store.js";
 
 /** A store with a bit of everything: kv states, events, a delete, odd values, rows, offsets, a raw key. */
@@ -97,7 +98,7 @@ void t.test("import refuses a non-empty store and malformed files, naming the li
 });
 
 void t.test("backup -> restore round trip; restore refuses a non-empty folder unless forced", async (t) => {
-  const dir = t.testdir({ occupied: { "something.txt": "keep me" } });
+  const dir = t.testdir({ occupied: { "something.txt": "keep me" }, "only-cache": { [TRANSPILE_CACHE_FILE]: "{}" } });
   const src = await populate(join(dir, "src"));
   const store = openLmdbStore({ path: src });
   const expected = await exportToString(store, join(dir, "before.ndjson"));
@@ -119,6 +120,11 @@ void t.test("backup -> restore round trip; restore refuses a non-empty folder un
   writeFileSync(join(dir, "garbage.mdb"), "not lmdb at all".repeat(1000));
   await t.rejects(restore(join(dir, "garbage.mdb"), join(dir, "from-garbage")), { code: /ERR_OPEN_FAILED|ERR_FORMAT_VERSION/ });
   t.same(readFileSync(join(dir, "occupied", "something.txt"), "utf8"), "keep me");
+  // The transpile cache a server leaves holds no data: such a folder counts as empty.
+  await restore(join(dir, "backup.mdb"), join(dir, "only-cache"));
+  const fromCacheOnly = openLmdbStore({ path: join(dir, "only-cache") });
+  t.equal(await exportToString(fromCacheOnly, join(dir, "after2.ndjson")), expected, "restored beside the transpile cache");
+  await fromCacheOnly.close();
 });
 
 void t.test("backup is consistent while writes go on", async (t) => {
