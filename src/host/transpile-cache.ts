@@ -26,7 +26,8 @@ interface CacheFile {
 
 export class TranspileCache {
   readonly #file: string | undefined;
-  readonly #entries: Map<string, string>;
+  #entries: Map<string, string>;
+  readonly #keys = new Map<string, { readonly source: string; readonly key: string }>();
 
   private constructor(file: string | undefined, entries: Map<string, string>) {
     this.#file = file;
@@ -53,7 +54,7 @@ export class TranspileCache {
   lookup(sources: Readonly<Record<string, string>>): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [file, source] of Object.entries(sources)) {
-      const code = this.#entries.get(entryKey(file, source));
+      const code = this.#entries.get(this.#key(file, source));
       if (code !== undefined) out[file] = code;
     }
     return out;
@@ -65,28 +66,30 @@ export class TranspileCache {
    */
   store(sources: Readonly<Record<string, string>>, compiled: Readonly<Record<string, string>>): void {
     if (this.#file === undefined) return;
-    const entries: Record<string, string> = {};
+    const entries = new Map<string, string>();
     let changed = false;
-    const keys = new Set<string>();
     for (const [file, code] of Object.entries(compiled)) {
       const source = sources[file];
       if (source === undefined) continue;
-      const key = entryKey(file, source);
-      keys.add(key);
-      entries[key] = code;
+      const key = this.#key(file, source);
+      entries.set(key, code);
       if (this.#entries.get(key) !== code) changed = true;
     }
-    if (!changed && keys.size === this.#entries.size) return;
+    if (!changed && entries.size === this.#entries.size) return;
     try {
-      writeFileAtomic(this.#file, Buffer.from(JSON.stringify({ format: FORMAT, entries } satisfies CacheFile)), 0o644);
-      this.#entries.clear();
-      for (const [key, code] of Object.entries(entries)) this.#entries.set(key, code);
+      writeFileAtomic(this.#file, Buffer.from(JSON.stringify({ format: FORMAT, entries: Object.fromEntries(entries) } satisfies CacheFile)), 0o644);
+      this.#entries = entries;
     } catch {
-      // Read-only home, full disk…: the next start transpiles again.
+      // Unwritable data folder, full disk…: the next start transpiles again.
     }
   }
-}
 
-function entryKey(file: string, source: string): string {
-  return createHash("sha256").update(`${file}\0${source}`).digest("hex");
+  /** SHA-256 of path and source, hashed once per file for lookup() and store(). */
+  #key(file: string, source: string): string {
+    const known = this.#keys.get(file);
+    if (known !== undefined && known.source === source) return known.key;
+    const key = createHash("sha256").update(`${file}\0${source}`).digest("hex");
+    this.#keys.set(file, { source, key });
+    return key;
+  }
 }
