@@ -40,8 +40,7 @@ function post(message: FromWorker): void {
 port.on("message", (message: ToWorker) => {
   outbox = [];
   try {
-    if (message.t === "batch") for (const m of message.items) handle(m);
-    else handle(message);
+    handle(message);
   } finally {
     if (running) Atomics.store(running, 0, 0);
     const out = outbox;
