@@ -12,7 +12,9 @@ export function attachNodeWebSocket(server: Server, gateway: WsGateway, messageB
     const adapter: GatewaySocket = {
       getBufferedAmount: () => socket.bufferedAmount,
       send: (text) => {
-        socket.send(text);
+        // The gateway reuses a frame's buffer once send returns; ws may hold it until written.
+        if (typeof text === "string") socket.send(text);
+        else socket.send(Buffer.from(text), { binary: false });
         return 1;
       },
       end: (code, reason) => socket.close(code, reason),

@@ -15,11 +15,13 @@ const QUERIES = {
 };
 
 /** A raw protocol client: send a message, await the next message matching a predicate. */
-async function rawSocket(url: string): Promise<{ send: (m: unknown) => void; next: (p: (m: ServerMessage) => boolean) => Promise<ServerMessage>; ws: WebSocket }> {
+async function rawSocket(url: string): Promise<{ send: (m: unknown) => void; next: (p: (m: ServerMessage) => boolean) => Promise<ServerMessage>; ws: WebSocket; frames: { text: string; isBinary: boolean }[] }> {
   const ws = new WebSocket(`${url.replace("http", "ws")}/_calyx/ws`);
   const inbox: ServerMessage[] = [];
+  const frames: { text: string; isBinary: boolean }[] = [];
   const waiter = new Waiter();
-  ws.on("message", (d) => {
+  ws.on("message", (d, isBinary) => {
+    frames.push({ text: String(d), isBinary });
     const m = JSON.parse(String(d)) as ServerMessage | ServerMessage[];
     inbox.push(...(Array.isArray(m) ? m : [m]));
     waiter.poke();
@@ -27,6 +29,7 @@ async function rawSocket(url: string): Promise<{ send: (m: unknown) => void; nex
   await new Promise((r) => ws.once("open", r));
   return {
     ws,
+    frames,
     send: (m) => ws.send(typeof m === "string" ? m : JSON.stringify(m)),
     next: async (p) => {
       let found: ServerMessage | undefined;
@@ -74,6 +77,33 @@ t.test("protocol: welcome, call, query, subscribe/unsubscribe, ping, stable erro
   t.match(await errorFor({ type: "unsubscribe", sub: "ghost" }), { code: "ERR_UNKNOWN_SUB", sub: "ghost" });
   t.match(await errorFor({ type: "subscribe", sub: "r", view: "items", query: "all", resume: { stream: 1 } }), { code: "ERR_BAD_MESSAGE", sub: "r" });
 });
+
+for (const transport of ["uws", "node"]) {
+  t.test(`one commit's changes to a socket's subscriptions arrive as one UTF-8 text frame (--transport ${transport})`, async (t) => {
+    const dir = t.testdir();
+    const server = await startCalyx(["run", writeItemsProject(dir, QUERIES), "--port", "0", "--data", `${dir}/data`, "--durability", "none", "--transport", transport]);
+    t.teardown(() => { server.proc.kill("SIGKILL"); });
+    const c = await rawSocket(server.url);
+    t.teardown(() => c.ws.close());
+    await c.next((m) => m.type === "welcome");
+    c.send({ type: "subscribe", sub: "red", view: "items", query: "byColor", params: { color: "red" } });
+    c.send({ type: "subscribe", sub: "all", view: "items", query: "all" });
+    await c.next((m) => m.type === "snapshot" && m.sub === "red");
+    await c.next((m) => m.type === "snapshot" && m.sub === "all");
+    // Two, three and four UTF-8 bytes, and the separators JSON leaves unescaped.
+    const name = "Zoë 東京 🎉 \u2028\u2029 \"q\" \\";
+    c.send({ type: "call", id: 1, component: "item", command: "put", key: "i1", body: { name, color: "red", price: 5 } });
+    await c.next((m) => m.type === "change" && m.sub === "red");
+    await c.next((m) => m.type === "change" && m.sub === "all");
+    const frame = c.frames.find((f) => f.text.includes('"type":"change"'));
+    t.equal(frame?.isBinary, false, "a text frame");
+    const messages = JSON.parse(frame?.text ?? "[]") as { sub: string }[];
+    t.same(messages.sort((a, b) => a.sub.localeCompare(b.sub)), [
+      { type: "change", sub: "all", seq: 1, ops: [{ op: "add", key: "i1", index: 0, row: { name, color: "red", price: 5 } }] },
+      { type: "change", sub: "red", seq: 1, ops: [{ op: "add", key: "i1", index: 0, row: { name, color: "red", price: 5 } }] },
+    ], "both subscriptions' changes, byte-exact, in one JSON array");
+  });
+}
 
 t.test("client: a live query follows writes, with many subscriptions on one socket", async (t) => {
   const dir = t.testdir();
