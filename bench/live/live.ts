@@ -10,6 +10,7 @@
 import { fork, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, setPriority, tmpdir } from "node:os";
+import { PerformanceObserver } from "node:perf_hooks";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Runtime, RUNTIME_DEFAULTS } from "../../src/host/runtime.js";
@@ -62,9 +63,11 @@ const runtime = await Runtime.start({ ...RUNTIME_DEFAULTS, projectDir: project, 
 // Registered before the live queries': stamps each commit before they process it.
 let commitAt = new Float64Array(1 << 20);
 let lastCommitAt = 0;
+let lastDeltas = 0;
 runtime.onRowChanges((deltas) => {
   const at = now();
   lastCommitAt = at;
+  lastDeltas = deltas.length;
   for (const d of deltas) {
     const w = (d.new as { w?: number } | null)?.w;
     if (w === undefined) continue;
@@ -80,8 +83,19 @@ const live = attachLive(runtime, { log });
 // Runs after the gateway's flush: the time from a commit to its changes handed to uWS.
 const serverSide = newHistogram();
 let measureServer = false;
+// Per commit: [committed at, handed to uWS at, row deltas], and the main
+// thread's GC pauses [start, duration]: what the slowest commits have in common.
+const commits: number[] = [];
+const gcPauses: number[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push(performance.timeOrigin + e.startTime, e.duration);
+}).observe({ entryTypes: ["gc"] });
 live.live.onFlush(() => {
-  if (measureServer && lastCommitAt > 0) serverSide.recordValue(Math.max(1, Math.round((now() - lastCommitAt) * 1000)));
+  if (measureServer && lastCommitAt > 0) {
+    const at = now();
+    serverSide.recordValue(Math.max(1, Math.round((at - lastCommitAt) * 1000)));
+    commits.push(lastCommitAt, at, lastDeltas);
+  }
   lastCommitAt = 0;
 });
 const server = new UwsServer(runtime, { host: "127.0.0.1", port: 0, bodyBytesMax: 1 << 20, log, extend: live.extend, streamQuery: live.streamQuery });
@@ -132,6 +146,24 @@ async function maxThroughput(inFlight: number, seconds: number): Promise<number>
   const start = performance.now();
   await Promise.all(Array.from({ length: inFlight }, loop));
   return acked / ((performance.now() - start) / 1000);
+}
+
+/** Whether the slowest 1% of commits (server side) were big batches or hit a GC pause. */
+function tailOfCommits(): string {
+  const rows: { ms: number; deltas: number; gc: boolean }[] = [];
+  for (let i = 0; i < commits.length; i += 3) {
+    const [from, to, deltas] = [commits[i] as number, commits[i + 1] as number, commits[i + 2] as number];
+    let gc = false;
+    for (let j = 0; j < gcPauses.length && !gc; j += 2) gc = (gcPauses[j] as number) < to && (gcPauses[j] as number) + (gcPauses[j + 1] as number) > from;
+    rows.push({ ms: to - from, deltas, gc });
+  }
+  if (rows.length === 0) return "no commits measured";
+  rows.sort((a, b) => a.ms - b.ms);
+  const slow = rows.slice(Math.floor(rows.length * 0.99));
+  const mean = (xs: readonly { deltas: number }[]): string => (xs.reduce((s, r) => s + r.deltas, 0) / xs.length).toFixed(0);
+  const perDelta = rows.reduce((s, r) => s + r.ms, 0) / rows.reduce((s, r) => s + r.deltas, 0);
+  return `the slowest 1% of commits (${slow.length}, ≥ ${(slow[0] as { ms: number }).ms.toFixed(1)} ms) carried ${mean(slow)} row changes on average (all commits: ${mean(rows)}); ` +
+    `${slow.filter((r) => r.gc).length} of them overlapped one of the main thread's ${gcPauses.length / 2} GC pauses; ${(perDelta * 1000).toFixed(0)} µs of server time per row change`;
 }
 
 function heap(): { heap: number; rss: number } {
@@ -216,6 +248,7 @@ const loaded = heap();
 say(`with subscriptions: ${RATE}/s offered -> ${liveRate.achieved.toFixed(0)}/s, write latency ${fmt(summarize(liveRate.latency))}; closed-loop max ${liveMax.toFixed(0)} writes/s (${((liveMax / plainMax) * 100).toFixed(0)}% of without)`);
 say(`commit -> client at ${RATE}/s: ${fmt(summarize(deliveryFixed))}`);
 say(`  of which commit -> handed to uWS (server, per commit): ${fmt(summarize(serverSide))}`);
+say(`  ${tailOfCommits()}`);
 say(`commit -> client during the closed-loop max: ${fmt(summarize(delivery))} (all ${dumped.pairs} changes received)`);
 say(`server heap after the writes (resume logs full): +${mb(loaded.heap - before.heap)} over no subscriptions (${((loaded.heap - before.heap) / SUBSCRIPTIONS).toFixed(0)} bytes per subscription)`);
 say(`sockets cut as slow consumers: ${ws.slowConsumersCut}, closed: ${dumped.closes}; clock offset ${offset.toFixed(3)} ms (round trip ${best.toFixed(3)} ms); live: ${JSON.stringify(live.live.stats())}`);
