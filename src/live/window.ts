@@ -18,7 +18,11 @@
 import type { KeyPart } from "../storage/store.js";
 import type { OrderKey } from "../query/plan/plan-nodes.js";
 import { compareSortKeys } from "../query/exec/row-source.js";
+import { compareForSort } from "../query/values/value.js";
 import type { Row } from "../query/types.js";
+
+/** Up to this many entries, a removal finds its entry by scanning for it. */
+const LINEAR_MAX = 64;
 
 export interface Entry {
   readonly pk: string;
@@ -32,6 +36,14 @@ export class Window {
   /** null: no LIMIT. */
   readonly #capacity: number | null;
   #entries: Entry[] = [];
+  /**
+   * The first sort-key part of each entry, in step with #entries. A window
+   * is touched by one commit in a thousand: its objects are out of the CPU
+   * cache, and each step of a search through entry -> key -> part is a miss.
+   * The search compares these first (one hop) and removal finds its entry by
+   * identity in the (contiguous) array of entries.
+   */
+  #heads: KeyPart[] = [];
   readonly #byPk = new Map<string, Entry>();
   #bound: readonly KeyPart[] | null = null;
   #changes = new Map<string, Entry | null>();
@@ -56,6 +68,7 @@ export class Window {
   /** Loads the first rows of the result; `more`: rows exist past the last one. */
   load(entries: readonly Entry[], more: boolean): void {
     this.#entries = [...entries];
+    this.#heads = entries.map((e) => e.key[0] as KeyPart);
     this.#byPk.clear();
     for (const e of entries) this.#byPk.set(e.pk, e);
     this.#bound = more && entries.length > 0 ? (entries[entries.length - 1] as Entry).key : null;
@@ -66,7 +79,9 @@ export class Window {
     const e = this.#byPk.get(pk);
     if (e === undefined) return;
     this.#record(pk, e);
-    this.#entries.splice(this.#indexOf(e.key), 1);
+    const i = this.#entries.length <= LINEAR_MAX ? this.#entries.indexOf(e) : this.#indexOf(e.key);
+    this.#entries.splice(i, 1);
+    this.#heads.splice(i, 1);
     this.#byPk.delete(pk);
   }
 
@@ -75,10 +90,13 @@ export class Window {
     if (this.#capacity === 0) return;
     if (this.#bound !== null && compareSortKeys(entry.key, this.#bound, this.#order) > 0) return;
     this.#record(entry.pk, null);
-    this.#entries.splice(this.#indexOf(entry.key), 0, entry);
+    const i = this.#indexOf(entry.key);
+    this.#entries.splice(i, 0, entry);
+    this.#heads.splice(i, 0, entry.key[0] as KeyPart);
     this.#byPk.set(entry.pk, entry);
     if (this.#capacity !== null && this.#entries.length > this.#capacity) {
       const last = this.#entries.pop() as Entry;
+      this.#heads.pop();
       this.#record(last.pk, last);
       this.#byPk.delete(last.pk);
       this.#bound = (this.#entries[this.#entries.length - 1] as Entry).key;
@@ -96,6 +114,7 @@ export class Window {
     for (const e of entries) {
       this.#record(e.pk, this.#byPk.get(e.pk) ?? null);
       this.#entries.push(e);
+      this.#heads.push(e.key[0] as KeyPart);
       this.#byPk.set(e.pk, e);
     }
     if (!more) this.#bound = null;
@@ -119,11 +138,15 @@ export class Window {
   }
 
   #indexOf(key: readonly KeyPart[]): number {
+    const order = this.#order;
+    const first = order[0];
     let lo = 0;
     let hi = this.#entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareSortKeys((this.#entries[mid] as Entry).key, key, this.#order) < 0) lo = mid + 1;
+      let c = first === undefined ? 0 : compareForSort(this.#heads[mid] as KeyPart, key[0] as KeyPart, first.desc);
+      if (c === 0 && order.length > 1) c = compareSortKeys((this.#entries[mid] as Entry).key, key, order);
+      if (c < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
