@@ -303,7 +303,7 @@ export class WsGateway {
   /** The part of a change message after the subscription's prefix, encoded once per commit for all its subscribers. */
   #changeBytes(change: Change): Buffer {
     let bytes = this.#encodedChanges.get(change);
-    if (bytes === undefined) this.#encodedChanges.set(change, (bytes = Buffer.from(`${change.seq},"ops":${change.json}}`, "utf8")));
+    if (bytes === undefined) this.#encodedChanges.set(change, (bytes = Buffer.from(changeTail(change), "utf8")));
     return bytes;
   }
 
@@ -370,7 +370,7 @@ class SocketSubscriber implements LiveSubscriber {
   }
 
   changeText(c: Change): string {
-    return `${this.#prefix}${c.seq},"ops":${c.json}}`;
+    return this.#prefix + changeTail(c);
   }
 
   change(c: Change): void {
@@ -433,6 +433,11 @@ class FrameBuffer {
   bytes(): Uint8Array {
     return this.#buf.subarray(0, this.#n);
   }
+}
+
+/** A change message after its subscription's prefix: the seq and the ops, and the closing brace. */
+function changeTail(c: Change): string {
+  return `${c.seq},"ops":${c.json}}`;
 }
 
 function snapshotText(sub: string, s: Snapshot): string {
