@@ -32,9 +32,10 @@ const file = join(project, "src/customer.ts");
 const original = readFileSync(file, "utf8");
 const server: number[] = [];
 const client: number[] = [];
-// Node 20's recursive fs.watch on Linux sets its inotify watches up after
-// watch() returns (it walks the tree asynchronously), so a save in the first
-// moments after start can go unseen. Prime: save until one reload is seen.
+// Prime: save until one reload is seen. (Before 2026-11-28 `calyx dev` printed
+// its listening line before it started watching, and a save made the moment
+// the line arrived could go unseen; the priming keeps the measured rounds
+// independent of start-up either way.)
 for (let attempt = 0; ; attempt++) {
   const count = (out.match(/reloaded in/g) ?? []).length;
   writeFileSync(file, `${original}\n// prime ${attempt}\n`);

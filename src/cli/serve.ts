@@ -120,10 +120,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`;
   const ms = Math.round(performance.now() - started);
   log("info", `serving ${projectDir} on ${url}`, { url, port: server.port, dataDir, workers: runtime.manifest.entities.length > 0 ? undefined : 0, startupMs: ms });
-  // The one line a script can wait for, whatever the log format.
-  process.stdout.write(`calyx: listening on ${url}\n`);
-  if (options.mode === "dev") process.stdout.write(examples(url, runtime) + "\n");
-
+  // Watching starts before the listening line: a script that saves a file
+  // the moment it reads that line must not race the watcher's set-up.
   let watcher: DevWatcher | undefined;
   if (options.mode === "dev") {
     runtime.onRoutesChanged((routes) => server.setRoutes(routes));
@@ -142,6 +140,10 @@ export async function serve(options: ServeOptions): Promise<void> {
     watcher.start();
     log("info", `watching ${join(projectDir, "src")} for changes`);
   }
+
+  // The one line a script can wait for, whatever the log format.
+  process.stdout.write(`calyx: listening on ${url}\n`);
+  if (options.mode === "dev") process.stdout.write(examples(url, runtime) + "\n");
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -1,7 +1,7 @@
 // `calyx dev` hot reload: on save the new code serves, data and keep-alive
 // connections survive; a broken save keeps the old version serving.
 import t from "tap";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { copyProject, json, startCalyx } from "./helpers.js";
 
@@ -73,6 +73,24 @@ t.test("reload on save keeps data and connections; a broken save keeps the old c
   t.same(last.body, '"v4"');
   const ms = Number(/reloaded in (\d+) ms/.exec(server.output())?.[1]);
   t.comment(`reload time: ${ms} ms`);
+});
+
+t.test("a save that replaces the file (temporary file renamed over it) reloads every time", async (t) => {
+  // How vim, IDEs, sed -i and git checkout save: the file gets a new inode each time.
+  const dir = t.testdir();
+  const project = copyProject("customer-registry", dir);
+  const server = await startCalyx(["dev", project, "--port", "0", "--data", `${dir}/data`]);
+  t.teardown(() => { server.proc.kill("SIGKILL"); });
+  const file = `${project}/src/customer.ts`;
+  const original = readFileSync(file, "utf8");
+  for (let i = 1; i <= 3; i++) {
+    const before = reloads(server.output());
+    writeFileSync(`${file}.tmp`, original.replace('.reply("done")', `.reply("replaced ${i}")`));
+    renameSync(`${file}.tmp`, file);
+    await waitFor(server.output, (o) => reloads(o) >= before + 1, `reload after replacing save ${i}`);
+    const res = await fetch(`${server.url}/customers/c${i}`, { method: "POST", body: JSON.stringify({ name: "N", email: "n@x.io" }) });
+    t.equal(await res.json(), `replaced ${i}`, `replacing save ${i} serves`);
+  }
 });
 
 t.test("a view added while serving is built from the stored entities", async (t) => {
