@@ -60,29 +60,52 @@ export const items = view({ name: "items", from: item, queries: { byKey: { sql: 
 
 const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
 const runtime = await Runtime.start({ ...RUNTIME_DEFAULTS, projectDir: project, dataDir: join(dir, "data"), log, workers, durability: values.durability as Durability });
-// Registered before the live queries': stamps each commit before they process it.
+// Registered before the live queries': stamps each commit the moment it is
+// durable, before they release its changes (they computed them in prepare,
+// while the disk synced).
 let commitAt = new Float64Array(1 << 20);
 let lastCommitAt = 0;
 let lastDeltas = 0;
-runtime.onRowChanges((deltas) => {
-  const at = now();
-  lastCommitAt = at;
-  lastDeltas = deltas.length;
-  for (const d of deltas) {
-    const w = (d.new as { w?: number } | null)?.w;
-    if (w === undefined) continue;
-    if (w >= commitAt.length) {
-      const bigger = new Float64Array(Math.max(commitAt.length * 2, w + 1));
-      bigger.set(commitAt);
-      commitAt = bigger;
+let preparedDeltas: readonly { new: unknown }[] = [];
+// Time the live queries spend in prepare (inside the transaction, before the sync).
+let prepareFrom = 0;
+let prepareMs = 0;
+let prepareDeltas = 0;
+runtime.onCommit({
+  prepare: (deltas) => {
+    preparedDeltas = deltas;
+    prepareFrom = performance.now();
+  },
+  settle: (durable) => {
+    if (!durable) return;
+    const at = now();
+    lastCommitAt = at;
+    lastDeltas = preparedDeltas.length;
+    for (const d of preparedDeltas) {
+      const w = (d.new as { w?: number } | null)?.w;
+      if (w === undefined) continue;
+      if (w >= commitAt.length) {
+        const bigger = new Float64Array(Math.max(commitAt.length * 2, w + 1));
+        bigger.set(commitAt);
+        commitAt = bigger;
+      }
+      commitAt[w] = at;
     }
-    commitAt[w] = at;
-  }
+  },
 });
 const live = attachLive(runtime, { log });
 // Runs after the gateway's flush: the time from a commit to its changes handed to uWS.
 const serverSide = newHistogram();
 let measureServer = false;
+// Registered after the live queries': the end of their prepare.
+runtime.onCommit({
+  prepare: (deltas) => {
+    if (!measureServer) return;
+    prepareMs += performance.now() - prepareFrom;
+    prepareDeltas += deltas.length;
+  },
+  settle: () => undefined,
+});
 // Per commit: [committed at, handed to uWS at, row deltas], and the main
 // thread's GC pauses [start, duration]: what the slowest commits have in common.
 const commits: number[] = [];
@@ -163,7 +186,8 @@ function tailOfCommits(): string {
   const mean = (xs: readonly { deltas: number }[]): string => (xs.reduce((s, r) => s + r.deltas, 0) / xs.length).toFixed(0);
   const perDelta = rows.reduce((s, r) => s + r.ms, 0) / rows.reduce((s, r) => s + r.deltas, 0);
   return `the slowest 1% of commits (${slow.length}, ≥ ${(slow[0] as { ms: number }).ms.toFixed(1)} ms) carried ${mean(slow)} row changes on average (all commits: ${mean(rows)}); ` +
-    `${slow.filter((r) => r.gc).length} of them overlapped one of the main thread's ${gcPauses.length / 2} GC pauses; ${(perDelta * 1000).toFixed(0)} µs of server time per row change`;
+    `${slow.filter((r) => r.gc).length} of them overlapped one of the main thread's ${gcPauses.length / 2} GC pauses; per row change, ` +
+    `${((prepareMs / Math.max(1, prepareDeltas)) * 1000).toFixed(0)} µs of server time in the transaction (routing, windows, diffs) and ${(perDelta * 1000).toFixed(0)} µs from durable to handed to uWS`;
 }
 
 function heap(): { heap: number; rss: number } {

@@ -6,8 +6,9 @@ import type { CompiledView } from "../query/compile-view.js";
 import { compileViews, type CompiledViews } from "./compile-views.js";
 import { Committer } from "../storage/committer.js";
 import { openLmdbStore, type Store } from "../storage/lmdb-store.js";
-import type { CommitHook, Durability, EntityWrite, ReadTxn } from "../storage/store.js";
+import type { CommitHook, Durability, EntityWrite, FaultInjection, ReadTxn } from "../storage/store.js";
 import type { RowDelta } from "../query/types.js";
+import type { CommitListener } from "../live/source.js";
 import { HostError, ProjectError } from "./errors.js";
 import type { LogFn } from "./logger.js";
 import type { EndpointRequestData, FromWorker, Manifest, RequestData, ViewManifest } from "./messages.js";
@@ -194,6 +195,33 @@ export class Runtime {
     });
   }
 
+  /**
+   * Sees each commit that changed view rows twice, in commit order: `prepare`
+   * inside its transaction, before it is durable (its row changes, and reads
+   * that see the commit), then `settle` once it is durable (true) or failed
+   * and was rolled back (false). Live queries do their fan-out in `prepare`
+   * while the disk syncs and release it in `settle`.
+   */
+  onCommit(listener: CommitListener): () => void {
+    let prepared = false;
+    return this.#committer.observe({
+      applied: (batch, txn) => {
+        const deltas: RowDelta[] = [];
+        for (const item of batch) {
+          if (Array.isArray(item.hookResult)) deltas.push(...(item.hookResult as RowDelta[]));
+        }
+        if (deltas.length === 0) return;
+        prepared = true;
+        listener.prepare(deltas, txn);
+      },
+      settled: (durable) => {
+        if (!prepared) return;
+        prepared = false;
+        listener.settle(durable);
+      },
+    });
+  }
+
   /** The compiled view with this name (live queries plan against it). */
   view(name: string): CompiledView | undefined {
     return this.#gen.viewsByName.get(name);
@@ -202,6 +230,11 @@ export class Runtime {
   /** Runs fn on one consistent snapshot of the store. */
   read<T>(fn: (txn: ReadTxn) => T): T {
     return this.#store.read(fn);
+  }
+
+  /** @internal Test-only: the next commit fails as if the disk had failed (nothing of it is written). */
+  failNextCommit(error: Error): void {
+    (this.#store as Store & Partial<FaultInjection>).failNextCommit?.(error);
   }
 
   /** @internal An endpoint's call to a command or query, from a worker. */

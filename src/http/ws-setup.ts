@@ -36,7 +36,7 @@ export type LiveRuntime = Omit<LiveSource, "building"> & CommandService & Stream
 
 export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAttachment {
   const source: LiveSource = {
-    onRowChanges: (listener) => runtime.onRowChanges(listener),
+    onCommit: (listener) => runtime.onCommit(listener),
     view: (name) => runtime.view(name),
     read: (fn) => runtime.read(fn),
     onRoutesChanged: (listener) => runtime.onRoutesChanged(listener),

@@ -3,11 +3,23 @@
 // process: a hot reload keeps it (and every subscription), and it re-resolves
 // the compiled queries afterwards.
 //
-// Per commit (Runtime.onRowChanges, after the commit is durable, in commit
-// order): each row delta is routed to the pipelines whose predicate it may
-// satisfy (old row and new row), each touched pipeline applies its deltas in
-// one go and emits at most one change, and the flush listeners run (the
-// gateway sends what it queued, corked per socket).
+// Per commit, in two steps (LiveSource.onCommit). `prepare` runs inside the
+// commit's transaction, before it is durable: each row delta is routed to the
+// pipelines whose predicate it may satisfy (old row and new row), and each
+// touched pipeline applies its deltas in one go (reads see the commit) and
+// emits at most one change, which is held. `settle` runs once the commit is
+// durable: the held changes go to the subscribers, then the flush listeners
+// run (the gateway sends what it queued, one frame per socket). So the
+// routing, window and diff work overlaps the disk's sync, and subscribers
+// still see nothing that is not durable. If the commit fails instead, every
+// pipeline it touched is loaded again from the store and its subscribers get
+// a reset and a fresh snapshot.
+//
+// Between the two steps a pipeline may hold a change that is not durable yet,
+// so a subscription started then must not see the pipeline's current rows: a
+// new pipeline (it could not read the commit) and a new subscriber of a
+// pipeline with a held change start "pending" and get their snapshot at
+// settle; a resume gets the durable changes at once and the held one at settle.
 import type { CompiledQuery, ResultShape, Row, RowDelta } from "../query/types.js";
 import type { ReadTxn } from "../storage/store.js";
 import { LiveError } from "./errors.js";
@@ -79,6 +91,25 @@ interface Rec {
 }
 
 const BUILDING_REASON = "the view is being rebuilt";
+const NO_STREAM_REASON = "the server no longer has this stream (it restarted, the query changed, or the subscription expired)";
+const ROLLED_BACK_REASON = "a commit failed and was rolled back; the result is read again";
+
+/** A change computed in prepare, for the subscribers the pipeline had then. */
+interface Held {
+  readonly change: Change;
+  readonly to: LiveSubscriber[];
+}
+
+/** The commit between prepare and settle. */
+interface Prepared {
+  /** Every pipeline that applied deltas (a rollback reloads them). */
+  readonly touched: Set<Rec>;
+  readonly held: Map<Rec, Held>;
+  /** Pipelines whose apply threw: ended at settle if the commit is durable. */
+  readonly failed: [Rec, unknown][];
+  /** Subscribers that started meanwhile and wait for their snapshot. */
+  readonly deferred: [Rec, LiveSubscriber][];
+}
 
 type Read = <T>(fn: (txn: ReadTxn) => T) => T;
 
@@ -93,6 +124,9 @@ export class LiveQueries {
   readonly #flush: (() => void)[] = [];
   #unlisten: (() => void) | undefined;
   #buildPoll: NodeJS.Timeout | undefined;
+  #prepared: Prepared | null = null;
+  /** A hot reload arrived between prepare and settle: applied at settle. */
+  #reloadAfterSettle = false;
   #subscriptions = 0;
   readonly #stats = { commits: 0, deltas: 0, routed: 0, changes: 0 };
 
@@ -103,7 +137,10 @@ export class LiveQueries {
   }
 
   start(): void {
-    this.#unlisten = this.#source.onRowChanges((deltas) => this.#commit(deltas));
+    this.#unlisten = this.#source.onCommit({
+      prepare: (deltas, txn) => this.#prepare(deltas, txn),
+      settle: (durable) => this.#settle(durable),
+    });
     this.#source.onRoutesChanged(() => this.#reloaded());
   }
 
@@ -129,27 +166,42 @@ export class LiveQueries {
     const shape = liveShape(view, query);
     const params = normalizeParams(query, req.params);
     const key = pipelineKey(view.name, query, params);
+    const prepared = this.#prepared;
     let rec = this.#recs.get(key);
     if (rec === undefined) {
       const pipeline = new Pipeline(key, shape, params, this.#limits);
-      const waiting = this.#source.building(view.table);
+      // Between prepare and settle a new pipeline cannot read the commit in
+      // flight: it waits, like one whose view is being built, and loads at settle.
+      const waiting = prepared !== null || this.#source.building(view.table);
       if (waiting) pipeline.validate();
       else pipeline.load(this.#read);
       rec = { pipeline, subscribers: new Set(), expiry: undefined, waiting };
       this.#recs.set(key, rec);
       this.#byPipeline.set(pipeline, rec);
-      if (waiting) this.#pollBuilds();
-      else this.#route(rec);
+      if (!waiting) this.#route(rec);
+      else if (prepared === null) this.#pollBuilds();
     }
     const p = rec.pipeline;
+    const held = prepared?.held.get(rec);
     let start: SubscribeStart | undefined;
     let resetReason: string | null = null;
-    if (rec.waiting) start = { kind: "pending", resetReason: req.resume === undefined ? null : BUILDING_REASON };
-    else if (req.resume !== undefined) {
-      const changes = req.resume.stream === p.stream ? p.changesAfter(req.resume.seq) : null;
-      if (changes !== null) start = { kind: "resumed", stream: p.stream, seq: req.resume.seq, changes };
-      else if (req.resume.stream !== p.stream) resetReason = "the server no longer has this stream (it restarted, the query changed, or the subscription expired)";
+    if (rec.waiting) {
+      const reason = this.#source.building(view.table) ? BUILDING_REASON : NO_STREAM_REASON;
+      start = { kind: "pending", resetReason: req.resume === undefined ? null : reason };
+    } else if (req.resume !== undefined) {
+      let changes = req.resume.stream === p.stream ? p.changesAfter(req.resume.seq) : null;
+      // The held change is not durable yet: it follows at settle.
+      if (changes !== null && held !== undefined) changes = req.resume.seq < held.change.seq ? changes.filter((c) => c.seq < held.change.seq) : null;
+      if (changes !== null) {
+        start = { kind: "resumed", stream: p.stream, seq: req.resume.seq, changes };
+        held?.to.push(subscriber);
+      } else if (req.resume.stream !== p.stream) resetReason = NO_STREAM_REASON;
       else resetReason = `the changes after seq ${req.resume.seq} are no longer kept`;
+    }
+    if (start === undefined && held !== undefined && prepared !== null) {
+      // The pipeline's rows include a change that is not durable yet.
+      start = { kind: "pending", resetReason };
+      prepared.deferred.push([rec, subscriber]);
     }
     start ??= { kind: "snapshot", snapshot: p.snapshot(), resetReason };
     clearTimeout(rec.expiry);
@@ -226,7 +278,8 @@ export class LiveQueries {
     for (const s of subscribers) s.end(e);
   }
 
-  #commit(deltas: readonly RowDelta[]): void {
+  #prepare(deltas: readonly RowDelta[], txn: ReadTxn): void {
+    if (this.#prepared !== null) this.#settle(true); // not expected: the committer settles each batch first
     this.#stats.commits++;
     this.#stats.deltas += deltas.length;
     const touched = new Map<Rec, RowDelta[]>();
@@ -245,25 +298,70 @@ export class LiveQueries {
         if (d.new !== null) index.match(d.new, hit);
       }
     }
+    const prepared: Prepared = { touched: new Set(), held: new Map(), failed: [], deferred: [] };
+    const read: Read = (fn) => fn(txn);
     for (const [rec, list] of touched) {
       if (rec.waiting) continue;
       this.#stats.routed += list.length;
+      prepared.touched.add(rec);
       let change: Change | null;
       try {
-        change = rec.pipeline.apply(list, this.#read);
+        change = rec.pipeline.apply(list, read);
       } catch (error) {
-        this.#fail(rec, error);
+        prepared.failed.push([rec, error]);
         continue;
       }
       if (change === null) continue;
       this.#stats.changes++;
-      for (const s of rec.subscribers) s.change(change);
+      prepared.held.set(rec, { change, to: [...rec.subscribers] });
     }
+    this.#prepared = prepared;
+  }
+
+  #settle(durable: boolean): void {
+    const prepared = this.#prepared;
+    if (prepared === null) return;
+    this.#prepared = null;
+    const current = (rec: Rec): boolean => this.#recs.get(rec.pipeline.key) === rec;
+    if (durable) {
+      for (const [rec, error] of prepared.failed) if (current(rec)) this.#fail(rec, error);
+      for (const [rec, held] of prepared.held) {
+        for (const s of held.to) if (rec.subscribers.has(s)) s.change(held.change);
+      }
+      for (const [rec, s] of prepared.deferred) if (current(rec) && rec.subscribers.has(s)) s.snapshot(rec.pipeline.snapshot());
+    } else {
+      // What the touched pipelines applied never happened: read them again.
+      const deferred = new Set(prepared.deferred.map(([, s]) => s));
+      for (const rec of prepared.touched) {
+        if (!current(rec)) continue;
+        try {
+          rec.pipeline.load(this.#read);
+        } catch (error) {
+          this.#fail(rec, error);
+          continue;
+        }
+        const snapshot = rec.pipeline.snapshot();
+        for (const s of rec.subscribers) {
+          if (!deferred.has(s)) s.reset(ROLLED_BACK_REASON);
+          s.snapshot(snapshot);
+        }
+      }
+    }
+    if (this.#reloadAfterSettle) {
+      this.#reloadAfterSettle = false;
+      this.#reloaded(); // loads waiting pipelines and flushes
+      return;
+    }
+    if (this.#loadWaiting() > 0) this.#pollBuilds();
     for (const f of this.#flush) f();
   }
 
   /** After a hot reload: adopt unchanged queries, rebuild changed ones, end removed ones; wait for views being built. */
   #reloaded(): void {
+    if (this.#prepared !== null) {
+      this.#reloadAfterSettle = true;
+      return;
+    }
     for (const rec of [...this.#recs.values()]) {
       const old = rec.pipeline.shape;
       const view = this.#source.view(old.view);
@@ -297,6 +395,7 @@ export class LiveQueries {
     }
     this.#routes = new Map();
     for (const rec of this.#recs.values()) if (!rec.waiting) this.#route(rec);
+    if (this.#loadWaiting() > 0) this.#pollBuilds();
     for (const f of this.#flush) f();
   }
 
@@ -304,31 +403,40 @@ export class LiveQueries {
   #pollBuilds(): void {
     if (this.#buildPoll !== undefined) return;
     this.#buildPoll = setInterval(() => {
-      let waiting = 0;
-      for (const rec of [...this.#recs.values()]) {
-        if (!rec.waiting) continue;
-        if (this.#source.building(rec.pipeline.shape.table)) {
-          waiting++;
-          continue;
-        }
-        try {
-          rec.pipeline.load(this.#read);
-        } catch (error) {
-          this.#fail(rec, error);
-          continue;
-        }
-        rec.waiting = false;
-        this.#route(rec);
-        const snapshot = rec.pipeline.snapshot();
-        for (const s of rec.subscribers) s.snapshot(snapshot);
-      }
-      if (waiting === 0) {
+      if (this.#prepared !== null) return; // a commit is in flight: its settle loads them
+      if (this.#loadWaiting() === 0) {
         clearInterval(this.#buildPoll);
         this.#buildPoll = undefined;
       }
       for (const f of this.#flush) f();
     }, this.#limits.buildPollMs);
     this.#buildPoll.unref();
+  }
+
+  /**
+   * Loads, routes and sends the snapshot of every waiting pipeline whose view
+   * is not being built; returns how many still wait for a build.
+   */
+  #loadWaiting(): number {
+    let waiting = 0;
+    for (const rec of [...this.#recs.values()]) {
+      if (!rec.waiting) continue;
+      if (this.#source.building(rec.pipeline.shape.table)) {
+        waiting++;
+        continue;
+      }
+      try {
+        rec.pipeline.load(this.#read);
+      } catch (error) {
+        this.#fail(rec, error);
+        continue;
+      }
+      rec.waiting = false;
+      this.#route(rec);
+      const snapshot = rec.pipeline.snapshot();
+      for (const s of rec.subscribers) s.snapshot(snapshot);
+    }
+    return waiting;
   }
 }
 

@@ -4,6 +4,7 @@
 import { StorageError } from "./errors.js";
 import { decodeJournalKey, entityLogKey, journalKey, partitionOf, stateKey } from "./layout.js";
 import type {
+  BatchObserver,
   CommitHook,
   CommitResult,
   CommitTxn,
@@ -58,6 +59,9 @@ export class Committer {
   readonly #hook: CommitHook | undefined;
   readonly #logError: (message: string, fields: Readonly<Record<string, unknown>>) => void;
   readonly #listeners: DurableListener[] = [];
+  readonly #observers: BatchObserver[] = [];
+  /** Whether the batch in flight was shown to the observers (they expect its settled()). */
+  #observed = false;
   // FIFO without Array#shift: items before #head are taken.
   #queue: Pending[] = [];
   #head = 0;
@@ -100,6 +104,15 @@ export class Committer {
     return () => {
       const i = this.#listeners.indexOf(listener);
       if (i >= 0) this.#listeners.splice(i, 1);
+    };
+  }
+
+  /** Sees each batch inside its transaction, then when it is durable or failed (see BatchObserver). */
+  observe(observer: BatchObserver): () => void {
+    this.#observers.push(observer);
+    return () => {
+      const i = this.#observers.indexOf(observer);
+      if (i >= 0) this.#observers.splice(i, 1);
     };
   }
 
@@ -170,6 +183,7 @@ export class Committer {
         batch = this.#take();
         this.#inFlight = batch.length;
         outcomes = this.#apply(txn, batch);
+        if (this.#observers.length > 0) this.#showApplied(outcomes, txn);
       })
       .then(
         () => this.#settle(outcomes, undefined),
@@ -317,7 +331,30 @@ export class Committer {
     this.#recentFailures.add(entityName(w));
   }
 
+  #showApplied(outcomes: readonly Outcome[], txn: CommitTxn): void {
+    const applied: { write: EntityWrite; result: CommitResult; hookResult: unknown }[] = [];
+    for (const o of outcomes) if (o.result) applied.push({ write: o.pending.write, result: o.result, hookResult: o.hookResult });
+    this.#observed = true;
+    for (const observer of this.#observers) {
+      try {
+        observer.applied(applied, txn);
+      } catch (error) {
+        this.#logError("a batch observer threw in applied()", { error });
+      }
+    }
+  }
+
   #settle(outcomes: readonly Outcome[], batchError: StorageError | undefined): void {
+    if (this.#observed) {
+      this.#observed = false;
+      for (const observer of this.#observers) {
+        try {
+          observer.settled(batchError === undefined);
+        } catch (error) {
+          this.#logError("a batch observer threw in settled()", { error });
+        }
+      }
+    }
     if (batchError === undefined && this.#listeners.length > 0) {
       const durable: { write: EntityWrite; result: CommitResult; hookResult: unknown }[] = [];
       for (const o of outcomes) if (o.result) durable.push({ write: o.pending.write, result: o.result, hookResult: o.hookResult });

@@ -107,6 +107,19 @@ export interface CommitHook {
 /** Called, in commit order, after a batch is durable. */
 export type DurableListener = (batch: readonly { write: EntityWrite; result: CommitResult; hookResult: unknown }[]) => void;
 
+/**
+ * Sees each batch twice, in commit order: `applied` inside its write
+ * transaction, before it is durable (the successful writes, and `txn`, whose
+ * reads see them; valid only during the call), then `settled` once the batch
+ * is durable (true) or failed and was rolled back (false). At most one batch
+ * is between the two calls at a time. Lets work that depends on the commit
+ * (live query fan-out) be done while the disk syncs, and released after.
+ */
+export interface BatchObserver {
+  applied(batch: readonly { write: EntityWrite; result: CommitResult; hookResult: unknown }[], txn: ReadTxn): void;
+  settled(durable: boolean): void;
+}
+
 export type Durability = "full" | "batched" | "none";
 
 /** A journal record with its position: journal/[globalSeq]. */

@@ -2,6 +2,7 @@ import t from "tap";
 import type { Test } from "tap";
 import { Committer, type CommitterOptions } from "../../src/storage/committer.js";
 import { encodeKey } from "../../src/storage/key-codec.js";
+import { stateKey } from "../../src/storage/layout.js";
 import { openLmdbStore } from "../../src/storage/lmdb-store.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import type { CommitResult, EntityWrite, FaultInjection, Store } from "../../src/storage/store.js";
@@ -239,6 +240,43 @@ for (const [kind, make] of Object.entries(stores)) {
       off();
       await committer.submit(kv("c", 0, 1));
       t.equal(batches.flat().length, 2, "unsubscribed");
+    });
+
+    void t.test("observe: applied inside the transaction (its reads see the batch), then settled with the outcome, before the writes resolve", async (t) => {
+      const { store, committer, logged } = setup(t, make);
+      const seen: string[] = [];
+      let resolvedAtSettle = -1;
+      let resolved = 0;
+      committer.observe({
+        applied: () => {
+          throw new Error("a broken observer");
+        },
+        settled: () => undefined,
+      });
+      committer.observe({
+        applied: (batch, txn) => {
+          for (const b of batch) {
+            const stored = txn.get("state", stateKey(b.write.component, b.write.id)) as { state?: unknown } | undefined;
+            seen.push(`applied ${b.write.id}=${JSON.stringify(stored?.state)}`);
+          }
+        },
+        settled: (durable) => {
+          resolvedAtSettle = resolved;
+          seen.push(`settled ${durable}`);
+        },
+      });
+      const writes = [committer.submit(kv("a", 0, "one")), committer.submit(kv("b", 0, "two"))];
+      for (const w of writes) void w.then(() => resolved++);
+      await Promise.all(writes);
+      t.same(seen, ['applied a="one"', 'applied b="two"', "settled true"]);
+      t.equal(resolvedAtSettle, 0, "settled runs before any write of the batch resolves");
+      t.ok(logged.some((l) => /observer threw/.test(l.message)), "a throwing observer is logged, not fatal");
+
+      seen.length = 0;
+      store.failNextCommit(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+      await t.rejects(committer.submit(kv("a", 1, "lost")), { code: "ERR_DISK_FULL" });
+      t.same(seen, ['applied a="lost"', "settled false"], "a failed commit settles false");
+      t.same(store.getState("customer", "a"), { seq: 1, state: "one" });
     });
   });
 }

@@ -3,7 +3,7 @@
 // durable commit. reload() swaps compiled views like a hot reload.
 import { compileView } from "../../../src/query/compile-view.js";
 import type { CompiledView, QueryDefinition, Row, RowDelta } from "../../../src/query/types.js";
-import type { LiveSource } from "../../../src/live/source.js";
+import type { CommitListener, LiveSource } from "../../../src/live/source.js";
 import type { ReadTxn } from "../../../src/storage/store.js";
 import { MemoryTxn } from "../../query/helpers/memory-txn.js";
 
@@ -16,7 +16,7 @@ export interface ViewSpec {
 export class FakeSource implements LiveSource {
   readonly txn = new MemoryTxn();
   #views = new Map<string, CompiledView>();
-  readonly #listeners: ((d: readonly RowDelta[]) => void)[] = [];
+  readonly #listeners: CommitListener[] = [];
   readonly #reloads: (() => void)[] = [];
   /** Tables being "built": live results wait for them. */
   readonly buildingTables = new Set<string>();
@@ -34,7 +34,7 @@ export class FakeSource implements LiveSource {
     })]));
   }
 
-  onRowChanges(listener: (deltas: readonly RowDelta[]) => void): () => void {
+  onCommit(listener: CommitListener): () => void {
     this.#listeners.push(listener);
     return () => this.#listeners.splice(this.#listeners.indexOf(listener), 1);
   }
@@ -55,20 +55,48 @@ export class FakeSource implements LiveSource {
     return this.buildingTables.has(table);
   }
 
-  /** Applies row writes in one "commit" (null deletes), then notifies, like the committer's onDurable. */
+  /** Applies row writes in one "commit" (null deletes) and notifies, like the committer: prepare, then settle as durable. */
   commit(writes: readonly { view: string; pk: string; row: Row | null }[]): RowDelta[] {
+    const c = this.begin(writes);
+    c.settle(true);
+    return c.deltas;
+  }
+
+  /**
+   * The first half of a commit: the listeners' prepare runs with the writes
+   * visible to its txn; afterwards, until settle, read() sees the store
+   * without them (as LMDB readers do while the commit syncs). settle(true)
+   * makes them visible, settle(false) drops them (a failed commit).
+   */
+  begin(writes: readonly { view: string; pk: string; row: Row | null }[]): { deltas: RowDelta[]; settle(durable: boolean): void } {
     const deltas: RowDelta[] = [];
     for (const w of writes) {
       const view = this.#views.get(w.view);
       if (view === undefined) throw new Error(`no view ${w.view}`);
       deltas.push(view.applyRowChange(this.txn, w.pk, w.row));
-      let rows = this.model.get(view.table);
-      if (rows === undefined) this.model.set(view.table, (rows = new Map()));
-      if (w.row === null) rows.delete(w.pk);
-      else rows.set(w.pk, w.row);
     }
-    if (deltas.length > 0) for (const l of this.#listeners) l(deltas);
-    return deltas;
+    const notify = deltas.length > 0;
+    if (notify) for (const l of this.#listeners) l.prepare(deltas, this.txn);
+    for (let i = writes.length - 1; i >= 0; i--) {
+      const w = writes[i] as (typeof writes)[number];
+      (this.#views.get(w.view) as CompiledView).applyRowChange(this.txn, w.pk, (deltas[i] as RowDelta).old);
+    }
+    return {
+      deltas,
+      settle: (durable) => {
+        if (durable) {
+          for (const w of writes) {
+            const view = this.#views.get(w.view) as CompiledView;
+            view.applyRowChange(this.txn, w.pk, w.row);
+            let rows = this.model.get(view.table);
+            if (rows === undefined) this.model.set(view.table, (rows = new Map()));
+            if (w.row === null) rows.delete(w.pk);
+            else rows.set(w.pk, w.row);
+          }
+        }
+        if (notify) for (const l of this.#listeners) l.settle(durable);
+      },
+    };
   }
 
   /** A hot reload: new compiled views (same tables and indexes), then the reload listeners. */
