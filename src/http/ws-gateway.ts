@@ -18,7 +18,7 @@
 // the limit so that it never triggers.)
 import type * as UWS from "uWebSockets.js";
 import { CLOSE_CODES, PROTOCOL_VERSION, WS_PATH, type ClientMessage, type ServerMessage } from "../client/protocol.js";
-import type { LiveQueries, LiveSubscriber, LiveSubscription, Subscribed } from "../live/live-queries.js";
+import type { HeldChange, LiveQueries, LiveSubscriber, LiveSubscription, Subscribed } from "../live/live-queries.js";
 import type { Change, Snapshot } from "../live/pipeline.js";
 import type { CallRequest } from "./service.js";
 import { toWireError } from "./ws-errors.js";
@@ -77,6 +77,16 @@ export interface Conn {
    * is its subscription's prefix, the seq and the ops (SocketSubscriber).
    */
   out: (string | Change | null)[];
+  /**
+   * The change messages a prepared commit holds for this socket, as pairs
+   * (prefix, change), framed at prepare into the gateway's stage buffer at
+   * [stageFrom, stageTo). At flush, if `out` holds exactly these pairs, the
+   * staged frame is sent as is; otherwise (a subscription came or went
+   * meanwhile, the commit failed, other messages joined) `out` is framed.
+   */
+  staged: (string | Change)[];
+  stageFrom: number;
+  stageTo: number;
   closed: boolean;
 }
 
@@ -96,11 +106,15 @@ export class WsGateway {
   readonly #stats: WsStats = { connections: 0, slowConsumersCut: 0, messagesIn: 0, messagesOut: 0 };
   readonly #frame = new FrameBuffer();
   readonly #encodedChanges = new Map<Change, Buffer>();
+  /** The frames of the prepared commit, one after another (Conn.staged). */
+  readonly #stage = new FrameBuffer();
+  readonly #stagedConns: Conn[] = [];
 
   constructor(commands: CommandService, live: LiveQueries, options: WsGatewayOptions) {
     this.#commands = commands;
     this.#live = live;
     this.#options = options;
+    live.onPrepared((held) => this.#stageCommit(held));
     live.onFlush(() => this.#flush());
   }
 
@@ -113,7 +127,7 @@ export class WsGateway {
       idleTimeout: this.#options.idleTimeoutSeconds,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
-        const conn: Conn = { ws: undefined, subs: new Map(), out: [], closed: false };
+        const conn: Conn = newConn(undefined);
         res.upgrade(conn, req.getHeader("sec-websocket-key"), req.getHeader("sec-websocket-protocol"), req.getHeader("sec-websocket-extensions"), context);
       },
       open: (ws) => {
@@ -135,7 +149,7 @@ export class WsGateway {
 
   /** @internal Transport adapters (ws-node.ts): a socket opened, a message arrived, it closed. */
   opened(socket: GatewaySocket): Conn {
-    const conn: Conn = { ws: socket, subs: new Map(), out: [], closed: false };
+    const conn: Conn = newConn(socket);
     this.#conns.add(conn);
     this.#stats.connections = this.#conns.size;
     const o = this.#options;
@@ -271,6 +285,45 @@ export class WsGateway {
     this.queue(conn, JSON.stringify({ type: "error", sub, code: w.code, message: w.message, status: w.status, ...(w.errorId !== undefined ? { errorId: w.errorId } : {}) } satisfies ServerMessage));
   }
 
+  /**
+   * In prepare (inside the commit's transaction, while the disk will sync):
+   * frames the held changes for every socket, so that settle only has to
+   * check them and send.
+   */
+  #stageCommit(held: Iterable<HeldChange>): void {
+    const stage = this.#stage;
+    stage.reset();
+    const conns = this.#stagedConns;
+    for (const conn of conns) conn.staged.length = 0; // a commit that was never flushed
+    conns.length = 0;
+    for (const h of held) {
+      for (const s of h.to) {
+        if (!(s instanceof SocketSubscriber) || s.gateway !== this) continue;
+        const conn = s.conn;
+        if (conn.closed || conn.ws === undefined) continue;
+        if (conn.staged.length === 0) conns.push(conn);
+        conn.staged.push(s.prefix, h.change);
+      }
+    }
+    for (const conn of conns) {
+      conn.stageFrom = stage.length;
+      this.#frameChanges(stage, conn.staged);
+      conn.stageTo = stage.length;
+    }
+  }
+
+  /** Change messages (prefix, change pairs) as one frame: the message, or a JSON array of them. */
+  #frameChanges(frame: FrameBuffer, pairs: readonly (string | Change | null)[]): void {
+    if (pairs.length > 2) frame.byte(0x5b); // [
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (i > 0) frame.byte(0x2c); // ,
+      frame.text(pairs[i] as string);
+      const change = pairs[i + 1] as Change | null;
+      if (change !== null) frame.append(this.#changeBytes(change));
+    }
+    if (pairs.length > 2) frame.byte(0x5d); // ]
+  }
+
   /** Sends what a commit queued: one frame per socket (a JSON array when there is more than one message). */
   #flush(): void {
     const frame = this.#frame;
@@ -280,23 +333,20 @@ export class WsGateway {
         out.length = 0;
         continue;
       }
-      if (out.length === 2 && out[1] === null) {
+      if (conn.staged.length > 0 && samePairs(out, conn.staged)) {
+        this.#write(conn, this.#stage.subarray(conn.stageFrom, conn.stageTo));
+      } else if (out.length === 2 && out[1] === null) {
         this.#write(conn, out[0] as string);
       } else {
         frame.reset();
-        if (out.length > 2) frame.byte(0x5b); // [
-        for (let i = 0; i < out.length; i += 2) {
-          if (i > 0) frame.byte(0x2c); // ,
-          frame.text(out[i] as string);
-          const change = out[i + 1] as Change | null;
-          if (change !== null) frame.append(this.#changeBytes(change));
-        }
-        if (out.length > 2) frame.byte(0x5d); // ]
+        this.#frameChanges(frame, out);
         this.#write(conn, frame.bytes());
       }
       out.length = 0;
     }
     this.#pending.clear();
+    for (const conn of this.#stagedConns) conn.staged.length = 0;
+    this.#stagedConns.length = 0;
     this.#encodedChanges.clear();
   }
 
@@ -356,37 +406,37 @@ export class WsGateway {
 
 /** One subscription on one socket. Small on purpose: there may be 10,000s. */
 class SocketSubscriber implements LiveSubscriber {
-  readonly #gateway: WsGateway;
-  readonly #conn: Conn;
+  readonly gateway: WsGateway;
+  readonly conn: Conn;
   readonly #sub: string;
   /** `{"type":"change","sub":"…","seq":` — the part of every change message that does not vary. */
-  readonly #prefix: string;
+  readonly prefix: string;
 
   constructor(gateway: WsGateway, conn: Conn, sub: string) {
-    this.#gateway = gateway;
-    this.#conn = conn;
+    this.gateway = gateway;
+    this.conn = conn;
     this.#sub = sub;
-    this.#prefix = `{"type":"change","sub":${JSON.stringify(sub)},"seq":`;
+    this.prefix = `{"type":"change","sub":${JSON.stringify(sub)},"seq":`;
   }
 
   changeText(c: Change): string {
-    return this.#prefix + changeTail(c);
+    return this.prefix + changeTail(c);
   }
 
   change(c: Change): void {
-    this.#gateway.queueChange(this.#conn, this.#prefix, c);
+    this.gateway.queueChange(this.conn, this.prefix, c);
   }
 
   reset(reason: string): void {
-    this.#gateway.reset(this.#conn, this.#sub, reason);
+    this.gateway.reset(this.conn, this.#sub, reason);
   }
 
   snapshot(snapshot: Snapshot): void {
-    this.#gateway.snapshot(this.#conn, this.#sub, snapshot);
+    this.gateway.snapshot(this.conn, this.#sub, snapshot);
   }
 
   end(error: Error & { code: string }): void {
-    this.#gateway.ended(this.#conn, this.#sub, error);
+    this.gateway.ended(this.conn, this.#sub, error);
   }
 }
 
@@ -429,10 +479,30 @@ class FrameBuffer {
     }
   }
 
+  get length(): number {
+    return this.#n;
+  }
+
   /** The frame so far; valid until the next reset() or text(). */
   bytes(): Uint8Array {
     return this.#buf.subarray(0, this.#n);
   }
+
+  /** Bytes [from, to) written so far; valid until the next reset() or write. */
+  subarray(from: number, to: number): Uint8Array {
+    return this.#buf.subarray(from, to);
+  }
+}
+
+function newConn(ws: GatewaySocket | undefined): Conn {
+  return { ws, subs: new Map(), out: [], staged: [], stageFrom: 0, stageTo: 0, closed: false };
+}
+
+/** Whether two lists of message pairs hold the same items in the same order. */
+function samePairs(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A change message after its subscription's prefix: the seq and the ops, and the closing brace. */

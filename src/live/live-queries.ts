@@ -95,8 +95,12 @@ const NO_STREAM_REASON = "the server no longer has this stream (it restarted, th
 const ROLLED_BACK_REASON = "a commit failed and was rolled back; the result is read again";
 
 /** A change computed in prepare, for the subscribers the pipeline had then. */
-interface Held {
+export interface HeldChange {
   readonly change: Change;
+  readonly to: readonly LiveSubscriber[];
+}
+
+interface Held extends HeldChange {
   readonly to: LiveSubscriber[];
 }
 
@@ -122,6 +126,7 @@ export class LiveQueries {
   /** table -> compiled query -> its routing index. */
   #routes = new Map<string, Map<CompiledQuery, RouteIndex<Rec>>>();
   readonly #flush: (() => void)[] = [];
+  readonly #preparedListeners: ((held: Iterable<HeldChange>) => void)[] = [];
   #unlisten: (() => void) | undefined;
   #buildPoll: NodeJS.Timeout | undefined;
   #prepared: Prepared | null = null;
@@ -149,6 +154,17 @@ export class LiveQueries {
     this.#unlisten = undefined;
     clearInterval(this.#buildPoll);
     for (const rec of this.#recs.values()) clearTimeout(rec.expiry);
+  }
+
+  /**
+   * Called at the end of each prepare, inside the commit's transaction, with
+   * the changes held for settle and the subscribers they are for. A listener
+   * may do its per-subscriber work now (the gateway frames them); settle still
+   * delivers each change with change() to those still subscribed (and to
+   * resumes started meanwhile), or nothing if the commit failed.
+   */
+  onPrepared(listener: (held: Iterable<HeldChange>) => void): void {
+    this.#preparedListeners.push(listener);
   }
 
   /** Called after each commit's changes were handed to subscribers. */
@@ -316,6 +332,7 @@ export class LiveQueries {
       prepared.held.set(rec, { change, to: [...rec.subscribers] });
     }
     this.#prepared = prepared;
+    for (const l of this.#preparedListeners) l(prepared.held.values());
   }
 
   #settle(durable: boolean): void {

@@ -74,3 +74,40 @@ t.test("frames far larger than the buffer, then small ones again", async (t) => 
     t.ok(frame.every((m, i) => m.sub === `s${i}` && m.ops[0]?.row.text === text), `${size}: every row intact`);
   }
 });
+
+t.test("frames staged while a commit syncs: sent as staged, or framed again when subscriptions came or went meanwhile", async (t) => {
+  const { source, gateway, socket } = setup();
+  const [a, b, c, d] = [socket(), socket(), socket(), socket()];
+  subscribe(gateway, a.conn, "r1", "red");
+  subscribe(gateway, a.conn, "r2", "red");
+  subscribe(gateway, b.conn, "r", "red");
+  subscribe(gateway, c.conn, "r", "red");
+  subscribe(gateway, d.conn, "r", "red");
+  source.commit([{ view: "items", pk: "i0", row: { color: "red", n: 0 } }]);
+  const stream = (d.frames.find((f) => (f as { type?: string }).type === "snapshot") as { stream: string }).stream;
+  gateway.received(d.conn, JSON.stringify({ type: "unsubscribe", sub: "r" })); // d saw seq 1, then left
+  for (const s of [a, b, c, d]) s.frames.length = 0;
+
+  const inFlight = source.begin([{ view: "items", pk: "i1", row: { color: "red", n: 1 } }]);
+  t.same([a.frames, b.frames, c.frames, d.frames], [[], [], [], []], "nothing is sent before the commit is durable");
+  // Meanwhile: a leaves one of its two subscriptions; b adds one; c closes; d resumes from seq 1.
+  gateway.received(a.conn, JSON.stringify({ type: "unsubscribe", sub: "r2" }));
+  gateway.received(b.conn, JSON.stringify({ type: "subscribe", sub: "late", view: "items", query: "byColor", params: { color: "red" } }));
+  gateway.socketClosed(c.conn);
+  gateway.received(d.conn, JSON.stringify({ type: "subscribe", sub: "r", view: "items", query: "byColor", params: { color: "red" }, resume: { stream, seq: 1 } }));
+  t.same(d.frames, [{ type: "resumed", sub: "r", stream, seq: 1 }], "the resume holds the durable changes only");
+  inFlight.settle(true);
+
+  const change = (sub: string): unknown => ({ type: "change", sub, seq: 2, ops: [{ op: "add", key: "i1", index: 1, row: { color: "red", n: 1 } }] });
+  t.same(a.frames, [{ type: "unsubscribed", sub: "r2" }, change("r1")], "a subscription left meanwhile gets nothing after its ack");
+  t.same(b.frames.flat().map((f) => (f as { type: string }).type), ["change", "snapshot"], "the held change, then the new subscriber's snapshot");
+  t.same((b.frames.flat()[1] as { rows: { key: string }[] }).rows.map((r) => r.key), ["i0", "i1"], "the snapshot includes the commit");
+  t.same(c.frames, [], "a socket closed meanwhile gets nothing");
+  t.same(d.frames, [{ type: "resumed", sub: "r", stream, seq: 1 }, change("r")], "the resumed subscription gets the held change");
+
+  // A failed commit: no change, a reset and the snapshot read again.
+  for (const s of [a, b, d]) s.frames.length = 0;
+  source.begin([{ view: "items", pk: "i2", row: { color: "red", n: 2 } }]).settle(false);
+  t.same(a.frames.flat().map((f) => (f as { type: string }).type), ["reset", "snapshot"]);
+  t.same((a.frames.flat()[1] as { rows: { key: string }[] }).rows.map((r) => r.key), ["i0", "i1"]);
+});
