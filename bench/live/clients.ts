@@ -5,7 +5,8 @@
 import { writeFileSync } from "node:fs";
 import WebSocket from "ws";
 
-interface Setup { url: string; sockets: number; subscriptions: number; distinct: number }
+/** This process opens sockets [from, to) of `sockets` and the subscriptions that fall on them. */
+interface Setup { url: string; sockets: number; from: number; to: number; subscriptions: number; distinct: number }
 type Msg = { t: "setup"; setup: Setup } | { t: "clock"; id: number } | { t: "record"; on: boolean } | { t: "dump"; file: string } | { t: "exit" };
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -33,7 +34,10 @@ async function setup(s: Setup): Promise<void> {
   let snapshots = 0;
   let done!: () => void;
   const all = new Promise<void>((r) => { done = r; });
-  for (let i = 0; i < s.sockets; i++) {
+  // Contiguous blocks: the subscribers of one parameter value are on different sockets.
+  const perSocket = Math.ceil(s.subscriptions / s.sockets);
+  const mine = Math.max(0, Math.min(s.subscriptions, s.to * perSocket) - s.from * perSocket);
+  for (let i = s.from; i < s.to; i++) {
     const ws = new WebSocket(`${s.url.replace("http", "ws")}/_calyx/ws`);
     sockets.push(ws);
     ws.on("close", () => { closes++; });
@@ -44,20 +48,18 @@ async function setup(s: Setup): Promise<void> {
       // out what they measure (snapshots, and the write id "w" in each changed row).
       const text = String(data);
       for (let i = text.indexOf('"type":"snapshot"'); i >= 0; i = text.indexOf('"type":"snapshot"', i + 1)) {
-        if (++snapshots === s.subscriptions) done();
+        if (++snapshots === mine) done();
       }
       if (!recording) return;
       for (const m of text.matchAll(W)) record(Number(m[1]), at);
     });
     await new Promise((r) => ws.once("open", r));
   }
-  // Contiguous blocks: the subscribers of one parameter value are on different sockets.
-  const perSocket = Math.ceil(s.subscriptions / s.sockets);
-  for (let i = 0; i < s.subscriptions; i++) {
-    const ws = sockets[Math.floor(i / perSocket)] as WebSocket;
+  for (let i = s.from * perSocket; i < Math.min(s.subscriptions, s.to * perSocket); i++) {
+    const ws = sockets[Math.floor(i / perSocket) - s.from] as WebSocket;
     ws.send(JSON.stringify({ type: "subscribe", sub: `s${i}`, view: "items", query: "byKey", params: { k: i % s.distinct } }));
   }
-  await all;
+  if (mine > 0) await all;
 }
 
 process.on("message", (m: Msg) => {

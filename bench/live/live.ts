@@ -1,12 +1,13 @@
 // Live queries under write load: 10,000 subscriptions over 1,000 distinct
 // parameter values while 5,000 writes/s are committed.
-//   node --import tsx bench/live/live.ts [--quick] [--durability full|batched|none] [--workers N] [--client-nice N]
+//   node --import tsx bench/live/live.ts [--quick] [--durability full|batched|none] [--workers N] [--client-nice N] [--client-procs N]
 // Reports: latency from a commit to a client receiving the change (p50/p99),
 // server memory per subscription, and write throughput (fixed-rate latency and
 // closed-loop maximum) without and with the subscriptions. The server runs in
-// this process (Runtime + uWS + live queries, as `calyx run`); the clients in a
-// child process (bench/live/clients.ts) over real WebSockets. The child's
-// clock is aligned with ours over IPC (offset from the fastest round trip).
+// this process (Runtime + uWS + live queries, as `calyx run`); the clients in
+// child processes (bench/live/clients.ts, --client-procs, default 1) over real
+// WebSockets. Each child's clock is aligned with ours over IPC (offset from
+// the fastest round trip).
 import { fork, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, setPriority, tmpdir } from "node:os";
@@ -34,6 +35,7 @@ const { values } = parseArgs({ options: {
   rate: { type: "string", default: "5000" },
   seconds: { type: "string" },
   "client-nice": { type: "string", default: "0" },
+  "client-procs": { type: "string", default: "1" },
 } });
 const quick = values.quick;
 const SUBSCRIPTIONS = quick ? 2_000 : 10_000;
@@ -216,56 +218,69 @@ say(`without subscriptions: ${RATE}/s offered -> ${plainRate.achieved.toFixed(0)
 const before = heap();
 // BENCH_CHILD_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the clients.
 const childArgs = process.env["BENCH_CHILD_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
-const child = fork(new URL("./clients.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx", ...childArgs], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-// The clients share this machine's cores: --client-nice 10 lets the server have them first.
-if (Number(values["client-nice"]) !== 0 && child.pid !== undefined) setPriority(child.pid, Number(values["client-nice"]));
-const reply = <T>(type: string): Promise<T> => new Promise((resolve) => {
+// --client-procs N spreads the sockets over N client processes (each parses its share of a commit's frames).
+const CLIENT_PROCS = Math.max(1, Math.min(SOCKETS, Number(values["client-procs"])));
+const children = Array.from({ length: CLIENT_PROCS }, () => {
+  const child = fork(new URL("./clients.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx", ...childArgs], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // The clients share this machine's cores: --client-nice 10 lets the server have them first.
+  if (Number(values["client-nice"]) !== 0 && child.pid !== undefined) setPriority(child.pid, Number(values["client-nice"]));
+  return child;
+});
+type Child = (typeof children)[number];
+const reply = <T>(child: Child, type: string): Promise<T> => new Promise((resolve) => {
   const on = (m: { t: string }): void => { if (m.t === type) { child.off("message", on); resolve(m as T); } };
   child.on("message", on);
 });
+const all = <T>(type: string, message: (child: Child, i: number) => unknown): Promise<T[]> =>
+  Promise.all(children.map((child, i) => { const r = reply<T>(child, type); child.send(message(child, i) as never); return r; }));
 const subscribed = performance.now();
-child.send({ t: "setup", setup: { url, sockets: SOCKETS, subscriptions: SUBSCRIPTIONS, distinct: DISTINCT } });
-await reply("ready");
+await all("ready", (_c, i) => ({ t: "setup", setup: { url, sockets: SOCKETS, from: Math.floor((i * SOCKETS) / CLIENT_PROCS), to: Math.floor(((i + 1) * SOCKETS) / CLIENT_PROCS), subscriptions: SUBSCRIPTIONS, distinct: DISTINCT } }));
 const subscribeMs = performance.now() - subscribed;
 const after = heap();
 const stats = live.live.stats();
 say(`subscribed ${stats.subscriptions} in ${subscribeMs.toFixed(0)} ms: ${stats.pipelines} pipelines holding ${stats.rows} rows; server heap +${mb(after.heap - before.heap)} (${((after.heap - before.heap) / SUBSCRIPTIONS).toFixed(0)} bytes per subscription, including its pipeline's share), rss +${mb(after.rss - before.rss)}`);
 
-// Clock offset of the child: the round trip with the smallest delay.
-let offset = 0;
+// Clock offset of each child: the round trip with the smallest delay.
+const offsets: number[] = [];
 let best = Infinity;
-for (let i = 0; i < 50; i++) {
-  const t0 = now();
-  child.send({ t: "clock", id: i });
-  const { at } = await reply<{ at: number }>("clock");
-  const t1 = now();
-  if (t1 - t0 < best) { best = t1 - t0; offset = at - (t0 + t1) / 2; }
+for (const child of children) {
+  let offset = 0;
+  let fastest = Infinity;
+  for (let i = 0; i < 50; i++) {
+    const t0 = now();
+    const r = reply<{ at: number }>(child, "clock");
+    child.send({ t: "clock", id: i });
+    const { at } = await r;
+    const t1 = now();
+    if (t1 - t0 < fastest) { fastest = t1 - t0; offset = at - (t0 + t1) / 2; }
+  }
+  offsets.push(offset);
+  best = Math.min(best, fastest);
 }
-
 // 3. With subscriptions: the same fixed rate, latency commit -> client.
 const firstW = nextW;
-child.send({ t: "record", on: true });
-await reply("recording");
+await all("recording", () => ({ t: "record", on: true }));
 measureServer = true;
 const liveRate = await fixedRate(RATE, SECONDS);
 measureServer = false;
 const lastW = nextW;
 const liveMax = await maxThroughput(256, MAX_SECONDS);
-child.send({ t: "record", on: false });
-await reply("recording");
-const file = join(dir, "pairs.bin");
-child.send({ t: "dump", file });
-const dumped = await reply<{ pairs: number; messages: number; closes: number }>("dumped");
-const pairs = new Float64Array(readFileSync(file).buffer.slice(0));
+await all("recording", () => ({ t: "record", on: false }));
+const dumps = await all<{ pairs: number; messages: number; closes: number }>("dumped", (_c, i) => ({ t: "dump", file: join(dir, `pairs-${i}.bin`) }));
+const dumped = { pairs: dumps.reduce((n, d) => n + d.pairs, 0), closes: dumps.reduce((n, d) => n + d.closes, 0) };
 const delivery = newHistogram();
 const deliveryFixed = newHistogram();
-for (let i = 0; i < pairs.length; i += 2) {
-  const w = pairs[i] as number;
-  const committed = commitAt[w];
-  if (committed === undefined || committed === 0) continue;
-  const us = Math.max(1, Math.round((((pairs[i + 1] as number) - offset) - committed) * 1000));
-  delivery.recordValue(us);
-  if (w >= firstW && w < lastW) deliveryFixed.recordValue(us);
+for (let c = 0; c < CLIENT_PROCS; c++) {
+  const pairs = new Float64Array(readFileSync(join(dir, `pairs-${c}.bin`)).buffer.slice(0));
+  const childOffset = offsets[c] as number;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const w = pairs[i] as number;
+    const committed = commitAt[w];
+    if (committed === undefined || committed === 0) continue;
+    const us = Math.max(1, Math.round((((pairs[i + 1] as number) - childOffset) - committed) * 1000));
+    delivery.recordValue(us);
+    if (w >= firstW && w < lastW) deliveryFixed.recordValue(us);
+  }
 }
 const ws = live.gateway.stats();
 const loaded = heap();
@@ -275,9 +290,9 @@ say(`  of which commit -> handed to uWS (server, per commit): ${fmt(summarize(se
 say(`  ${tailOfCommits()}`);
 say(`commit -> client during the closed-loop max: ${fmt(summarize(delivery))} (all ${dumped.pairs} changes received)`);
 say(`server heap after the writes (resume logs full): +${mb(loaded.heap - before.heap)} over no subscriptions (${((loaded.heap - before.heap) / SUBSCRIPTIONS).toFixed(0)} bytes per subscription)`);
-say(`sockets cut as slow consumers: ${ws.slowConsumersCut}, closed: ${dumped.closes}; clock offset ${offset.toFixed(3)} ms (round trip ${best.toFixed(3)} ms); live: ${JSON.stringify(live.live.stats())}`);
+say(`sockets cut as slow consumers: ${ws.slowConsumersCut}, closed: ${dumped.closes}; ${CLIENT_PROCS} client process(es), clock offset ${offsets.map((o) => o.toFixed(3)).join(", ")} ms (fastest round trip ${best.toFixed(3)} ms); live: ${JSON.stringify(live.live.stats())}`);
 
-child.send({ t: "exit" });
+for (const child of children) child.send({ t: "exit" });
 live.close();
 await server.stop();
 await runtime.stop();
