@@ -94,14 +94,15 @@ const BUILDING_REASON = "the view is being rebuilt";
 const NO_STREAM_REASON = "the server no longer has this stream (it restarted, the query changed, or the subscription expired)";
 const ROLLED_BACK_REASON = "a commit failed and was rolled back; the result is read again";
 
-/** A change computed in prepare, for the subscribers the pipeline had then. */
+/** A change computed in prepare, and the subscribers of its pipeline (a live set). */
 export interface HeldChange {
   readonly change: Change;
-  readonly to: readonly LiveSubscriber[];
+  readonly to: ReadonlySet<LiveSubscriber>;
 }
 
 interface Held extends HeldChange {
-  readonly to: LiveSubscriber[];
+  /** Subscribers that joined meanwhile and wait for a snapshot that includes the change. */
+  skip: Set<LiveSubscriber> | null;
 }
 
 /** The commit between prepare and settle. */
@@ -112,7 +113,7 @@ interface Prepared {
   /** Pipelines whose apply threw: ended at settle if the commit is durable. */
   readonly failed: [Rec, unknown][];
   /** Subscribers that started meanwhile and wait for their snapshot. */
-  readonly deferred: [Rec, LiveSubscriber][];
+  readonly deferred: Map<LiveSubscriber, Rec>;
 }
 
 type Read = <T>(fn: (txn: ReadTxn) => T) => T;
@@ -210,14 +211,16 @@ export class LiveQueries {
       if (changes !== null && held !== undefined) changes = req.resume.seq < held.change.seq ? changes.filter((c) => c.seq < held.change.seq) : null;
       if (changes !== null) {
         start = { kind: "resumed", stream: p.stream, seq: req.resume.seq, changes };
-        held?.to.push(subscriber);
+        held?.skip?.delete(subscriber); // it gets the held change at settle
+        prepared?.deferred.delete(subscriber);
       } else if (req.resume.stream !== p.stream) resetReason = NO_STREAM_REASON;
       else resetReason = `the changes after seq ${req.resume.seq} are no longer kept`;
     }
     if (start === undefined && held !== undefined && prepared !== null) {
       // The pipeline's rows include a change that is not durable yet.
       start = { kind: "pending", resetReason };
-      prepared.deferred.push([rec, subscriber]);
+      prepared.deferred.set(subscriber, rec);
+      (held.skip ??= new Set()).add(subscriber);
     }
     start ??= { kind: "snapshot", snapshot: p.snapshot(), resetReason };
     clearTimeout(rec.expiry);
@@ -230,6 +233,7 @@ export class LiveQueries {
       close: () => {
         if (!open) return;
         open = false;
+        if (this.#prepared?.deferred.get(subscriber) === owner) this.#prepared.deferred.delete(subscriber);
         if (owner.subscribers.delete(subscriber)) this.#subscriptions--;
         if (owner.subscribers.size === 0 && this.#recs.get(owner.pipeline.key) === owner) this.#idle(owner);
       },
@@ -314,7 +318,7 @@ export class LiveQueries {
         if (d.new !== null) index.match(d.new, hit);
       }
     }
-    const prepared: Prepared = { touched: new Set(), held: new Map(), failed: [], deferred: [] };
+    const prepared: Prepared = { touched: new Set(), held: new Map(), failed: [], deferred: new Map() };
     const read: Read = (fn) => fn(txn);
     for (const [rec, list] of touched) {
       if (rec.waiting) continue;
@@ -329,7 +333,7 @@ export class LiveQueries {
       }
       if (change === null) continue;
       this.#stats.changes++;
-      prepared.held.set(rec, { change, to: [...rec.subscribers] });
+      prepared.held.set(rec, { change, to: rec.subscribers, skip: null });
     }
     this.#prepared = prepared;
     for (const l of this.#preparedListeners) l(prepared.held.values());
@@ -343,12 +347,12 @@ export class LiveQueries {
     if (durable) {
       for (const [rec, error] of prepared.failed) if (current(rec)) this.#fail(rec, error);
       for (const [rec, held] of prepared.held) {
-        for (const s of held.to) if (rec.subscribers.has(s)) s.change(held.change);
+        for (const s of rec.subscribers) if (held.skip === null || !held.skip.has(s)) s.change(held.change);
       }
-      for (const [rec, s] of prepared.deferred) if (current(rec) && rec.subscribers.has(s)) s.snapshot(rec.pipeline.snapshot());
+      for (const [s, rec] of prepared.deferred) if (current(rec) && rec.subscribers.has(s)) s.snapshot(rec.pipeline.snapshot());
     } else {
       // What the touched pipelines applied never happened: read them again.
-      const deferred = new Set(prepared.deferred.map(([, s]) => s));
+      const deferred = prepared.deferred;
       for (const rec of prepared.touched) {
         if (!current(rec)) continue;
         try {
