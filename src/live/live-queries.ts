@@ -131,6 +131,8 @@ export class LiveQueries {
   #unlisten: (() => void) | undefined;
   #buildPoll: NodeJS.Timeout | undefined;
   #prepared: Prepared | null = null;
+  /** The pipelines with `waiting` set (so a settle does not scan them all). */
+  readonly #waiting = new Set<Rec>();
   /** A hot reload arrived between prepare and settle: applied at settle. */
   #reloadAfterSettle = false;
   #subscriptions = 0;
@@ -193,6 +195,7 @@ export class LiveQueries {
       if (waiting) pipeline.validate();
       else pipeline.load(this.#read);
       rec = { pipeline, subscribers: new Set(), expiry: undefined, waiting };
+      if (waiting) this.#waiting.add(rec);
       this.#recs.set(key, rec);
       this.#byPipeline.set(pipeline, rec);
       if (!waiting) this.#route(rec);
@@ -277,6 +280,7 @@ export class LiveQueries {
     clearTimeout(rec.expiry);
     if (this.#recs.get(rec.pipeline.key) === rec) this.#recs.delete(rec.pipeline.key);
     this.#byPipeline.delete(rec.pipeline);
+    this.#waiting.delete(rec);
     this.#routes.get(rec.pipeline.shape.table)?.get(rec.pipeline.shape.query)?.delete(rec);
   }
 
@@ -397,6 +401,7 @@ export class LiveQueries {
           rec.pipeline.adopt(shape);
           if (!rec.waiting) for (const s of rec.subscribers) s.reset(BUILDING_REASON);
           rec.waiting = true;
+          this.#waiting.add(rec);
           this.#pollBuilds();
         } else if (rec.waiting || query === old.query) {
           rec.pipeline.adopt(shape);
@@ -439,26 +444,32 @@ export class LiveQueries {
    * is not being built; returns how many still wait for a build.
    */
   #loadWaiting(): number {
+    if (this.#waiting.size === 0) return 0;
     let waiting = 0;
-    for (const rec of [...this.#recs.values()]) {
-      if (!rec.waiting) continue;
+    for (const rec of [...this.#waiting]) {
+      if (this.#recs.get(rec.pipeline.key) !== rec) {
+        this.#waiting.delete(rec); // disposed meanwhile
+        continue;
+      }
       if (this.#source.building(rec.pipeline.shape.table)) {
         waiting++;
         continue;
       }
+      this.#waiting.delete(rec);
+      rec.waiting = false;
       try {
         rec.pipeline.load(this.#read);
       } catch (error) {
         this.#fail(rec, error);
         continue;
       }
-      rec.waiting = false;
       this.#route(rec);
       const snapshot = rec.pipeline.snapshot();
       for (const s of rec.subscribers) s.snapshot(snapshot);
     }
     return waiting;
   }
+
 }
 
 function toCoded(error: unknown): Error & { code: string } {
