@@ -182,20 +182,6 @@ export class Runtime {
   }
 
   /**
-   * Called after each durable commit, in commit order, with the view row
-   * changes it made (old and new row). Live queries subscribe here.
-   */
-  onRowChanges(listener: (deltas: readonly RowDelta[]) => void): () => void {
-    return this.#committer.onDurable((batch) => {
-      const deltas: RowDelta[] = [];
-      for (const item of batch) {
-        if (Array.isArray(item.hookResult)) deltas.push(...(item.hookResult as RowDelta[]));
-      }
-      if (deltas.length > 0) listener(deltas);
-    });
-  }
-
-  /**
    * Sees each commit that changed view rows twice, in commit order: `prepare`
    * inside its transaction, before it is durable (its row changes, and reads
    * that see the commit), then `settle` once it is durable (true) or failed
