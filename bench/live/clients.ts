@@ -13,20 +13,20 @@ const now = (): number => performance.timeOrigin + performance.now();
 /** The write id in a row of a change op (rows are {"k":…,"w":…}). */
 const W = /"w":(\d+)/g;
 let recording = false;
-let pairs = new Float64Array(1 << 20);
+/** (write id, arrival) pairs in fixed chunks: growing never copies (a long run records tens of millions). */
+const CHUNK_PAIRS = 1 << 20;
+const chunks: Float64Array[] = [new Float64Array(CHUNK_PAIRS * 2)];
 let n = 0;
 let messages = 0;
 let closes = 0;
 const sockets: WebSocket[] = [];
 
 function record(w: number, at: number): void {
-  if (n * 2 + 2 > pairs.length) {
-    const bigger = new Float64Array(pairs.length * 2);
-    bigger.set(pairs);
-    pairs = bigger;
-  }
-  pairs[n * 2] = w;
-  pairs[n * 2 + 1] = at;
+  const i = n % CHUNK_PAIRS;
+  if (i === 0 && n > 0) chunks.push(new Float64Array(CHUNK_PAIRS * 2));
+  const chunk = chunks[chunks.length - 1] as Float64Array;
+  chunk[i * 2] = w;
+  chunk[i * 2 + 1] = at;
   n++;
 }
 
@@ -76,7 +76,7 @@ process.on("message", (m: Msg) => {
       send({ t: "recording" });
       return;
     case "dump":
-      writeFileSync(m.file, Buffer.from(pairs.buffer, 0, n * 16));
+      writeFileSync(m.file, Buffer.concat(chunks.map((c, i) => Buffer.from(c.buffer, 0, Math.min(CHUNK_PAIRS, n - i * CHUNK_PAIRS) * 16))));
       send({ t: "dumped", pairs: n, messages, closes });
       return;
     case "exit":

@@ -65,7 +65,9 @@ const runtime = await Runtime.start({ ...RUNTIME_DEFAULTS, projectDir: project, 
 // Registered before the live queries': stamps each commit the moment it is
 // durable, before they release its changes (they computed them in prepare,
 // while the disk synced).
-let commitAt = new Float64Array(1 << 20);
+// Sized for both fixed-rate phases and the closed-loop ones up front: growing
+// it copies on this thread, in the middle of a measured phase.
+let commitAt = new Float64Array(Math.ceil(RATE * SECONDS * 2.2) + 40_000 * MAX_SECONDS);
 let lastCommitAt = 0;
 let lastDeltas = 0;
 let preparedDeltas: readonly { new: unknown }[] = [];
