@@ -172,6 +172,42 @@ t.test("hot reload: an unchanged query keeps its stream, a changed one resets, a
   t.equal(removed.ended?.code, "ERR_QUERY_REMOVED");
 });
 
+t.test("a hot reload that lands while a commit is in flight is applied once the commit settles", async (t) => {
+  const { source, sub, put } = setup();
+  put("a", { name: "Ann", city: "Oslo", age: 3 });
+  const same = sub("byCity", { city: "Oslo" });
+  const changed = sub("youngest", { city: "Oslo" });
+  const inFlight = source.begin([{ view: "people", pk: "b", row: { id: "b", name: "Bea", city: "Oslo", age: 1 } }]);
+  source.reload([{ ...PEOPLE, queries: { ...PEOPLE.queries, youngest: "SELECT name FROM people WHERE city = :city ORDER BY age LIMIT 2" } }]);
+  t.same(changed.resets, [], "nothing happens before the commit settles");
+  inFlight.settle(true);
+  t.same(same.keys(), ["a", "b"], "an unchanged query gets the commit's change");
+  t.same(same.changes.map((c) => c.seq), [1]);
+  t.same(changed.resets, ["the query changed in a reload"]);
+  t.same(changed.result.rows, [{ name: "Bea" }, { name: "Ann" }], "the changed query is read again after the commit, with its new projection");
+  put("c", { name: "Cy", city: "Oslo", age: 2 });
+  t.same(changed.result.rows, [{ name: "Bea" }, { name: "Cy" }], "and follows later commits");
+});
+
+t.test("a view build that ends while a commit is in flight: its subscribers get a snapshot with the commit, at settle", async (t) => {
+  const { source, live, put } = setup({ buildPollMs: 60_000 }); // no poll tick in this test: the settle loads it
+  put("a", { name: "Ann", city: "Oslo" });
+  source.buildingTables.add("people");
+  const waiting = new Recorder();
+  waiting.begin(live.subscribe({ view: "people", query: "byCity", params: { city: "Oslo" } }, waiting));
+  t.ok(waiting.pending);
+  const inFlight = source.begin([{ view: "people", pk: "b", row: { id: "b", name: "Bea", city: "Oslo" } }]);
+  source.buildingTables.delete("people");
+  const late = new Recorder();
+  late.begin(live.subscribe({ view: "people", query: "byCity", params: { city: "Rome" } }, late));
+  t.ok(late.pending, "a new pipeline started while the commit is in flight waits for it");
+  inFlight.settle(true);
+  t.same(waiting.keys(), ["a", "b"], "the waiting subscriber's snapshot includes the commit");
+  t.notOk(late.pending);
+  put("c", { name: "Cy", city: "Oslo" });
+  t.same(waiting.keys(), ["a", "b", "c"], "and it follows later commits");
+});
+
 t.test("errors have stable codes", async (t) => {
   const { live, put, sub } = setup();
   const code = (f: () => unknown): unknown => { try { f(); return "no error"; } catch (e) { return (e as { code?: unknown }).code; } };
