@@ -5,27 +5,21 @@ import t from "tap";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DevWatcher, ignoredName } from "../../src/host/dev-watcher.js";
+import { Waiter } from "../live/helpers/e2e.js";
 
 /** A watcher whose reloads are counted; `reloads(n)` resolves once n have finished (or fails after a deadline). */
 function counted(projectDir: string): { watcher: DevWatcher; reloads: (n: number) => Promise<void>; count: () => number } {
   let count = 0;
-  const waiters: { n: number; resolve: () => void }[] = [];
+  const waiter = new Waiter();
   const watcher = new DevWatcher({
     projectDir,
     debounceMs: 20,
     reload: async () => {
       count++;
-      for (const w of waiters.filter((w) => count >= w.n)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
+      waiter.poke();
     },
   });
-  const reloads = (n: number): Promise<void> =>
-    count >= n ? Promise.resolve() : new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`expected ${n} reload(s) within 10 s, saw ${count}`)), 10_000);
-      waiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
-    });
+  const reloads = (n: number): Promise<void> => waiter.until(() => count >= n, `${n} reload(s) (seen so far: ${count})`, 10_000);
   return { watcher, reloads, count: () => count };
 }
 
