@@ -53,6 +53,13 @@ export interface StepResult {
   readonly maxBacklog: number;
   /** Share of one core used by the server under test, all threads (1 = one full core). */
   readonly serverCpu: number | null;
+  /**
+   * Share of one core used by the main thread of the server under test (the
+   * thread running the event loop: in Calyx HTTP, routing and the committer;
+   * user code and most queries run in worker threads). A figure near 100%
+   * means that thread, not the machine, is the limit.
+   */
+  readonly serverMainCpu: number | null;
   /** Same, summed over the other (idle) servers of the session. */
   readonly otherServersCpu: number | null;
   readonly generatorCpu: number;
@@ -194,6 +201,7 @@ function analyze(job: Job, raws: readonly LoadRaw[], groups: Record<string, read
     return v.every((x) => x !== null) ? (v as number[]).reduce((a, b) => a + b, 0) / v.length : null;
   };
   const serverMs = avgCpu((r) => r.serverCpuMs[0] ?? null);
+  const serverMainMs = avgCpu((r) => r.serverMainCpuMs ?? null);
   const othersMs = avgCpu((r) => r.serverCpuMs.slice(1).reduce<number | null>((s, v) => (s === null || v === null ? null : s + v), 0));
   const genCpuMs = sum((r) => r.genCpuMs);
   const genLag = summarize(merge(raws.map((r) => decode(r.genLag))));
@@ -258,6 +266,7 @@ function analyze(job: Job, raws: readonly LoadRaw[], groups: Record<string, read
     groups: groupSummaries, genLag, connWait, timedOut, unsent, aborted,
     maxBacklog: Math.max(...raws.map((r) => r.maxBacklog)),
     serverCpu: serverMs === null || windowMs <= 0 ? null : serverMs / windowMs,
+    serverMainCpu: serverMainMs === null || windowMs <= 0 ? null : serverMainMs / windowMs,
     otherServersCpu: othersMs === null || windowMs <= 0 ? null : othersMs / windowMs,
     generatorCpu, generatorElu,
     machineBusy: machine, foreignCpu,

@@ -85,6 +85,8 @@ export interface LoadRaw {
   /** Event-loop utilisation of the generator over the window (0..1). */
   readonly genElu: number;
   readonly serverCpuMs: readonly (number | null)[];
+  /** CPU ms of the main thread of the server under test (serverPids[0]). */
+  readonly serverMainCpuMs: number | null;
   /** Fraction of all cores busy over the window (0..1). */
   readonly machineBusy: number;
   readonly connections: number;

@@ -17,7 +17,7 @@ import { preloadRecord } from "./dataset.js";
 import { encode, newHistogram, type Histogram } from "./histogram.js";
 import { ResponseParser } from "./http-parser.js";
 import type { ClassRaw, ClosedJob, Job, LoadRaw, OpenJob, PreloadJob } from "./loadgen-protocol.js";
-import { machineBusy, machineCpu, processCpuMs, type MachineCpu } from "./proc.js";
+import { machineBusy, machineCpu, mainThreadCpuMs, processCpuMs, type MachineCpu } from "./proc.js";
 import { postRequest, RequestFactory } from "./workload.js";
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -103,9 +103,10 @@ class WindowSampler {
   #cpu: NodeJS.CpuUsage | undefined;
   #elu: EventLoopUtilization | undefined;
   #server: (number | undefined)[] = [];
+  #serverMain: number | undefined;
   #machine: MachineCpu | undefined;
   #startAt = 0;
-  result: Pick<LoadRaw, "genCpuMs" | "genElu" | "serverCpuMs" | "machineBusy" | "windowMs"> | undefined;
+  result: Pick<LoadRaw, "genCpuMs" | "genElu" | "serverCpuMs" | "serverMainCpuMs" | "machineBusy" | "windowMs"> | undefined;
 
   constructor(readonly serverPids: readonly number[]) {}
 
@@ -118,6 +119,7 @@ class WindowSampler {
     this.#cpu = process.cpuUsage();
     this.#elu = performance.eventLoopUtilization();
     this.#server = this.serverPids.map(processCpuMs);
+    this.#serverMain = this.serverPids[0] === undefined ? undefined : mainThreadCpuMs(this.serverPids[0]);
     this.#machine = machineCpu();
   }
 
@@ -126,6 +128,7 @@ class WindowSampler {
     if (!this.started) this.start(now);
     const cpu = process.cpuUsage(this.#cpu);
     const elu = performance.eventLoopUtilization(this.#elu);
+    const main = this.serverPids[0] === undefined ? undefined : mainThreadCpuMs(this.serverPids[0]);
     this.result = {
       windowMs: now - this.#startAt,
       genCpuMs: (cpu.user + cpu.system) / 1000,
@@ -135,6 +138,7 @@ class WindowSampler {
         const b = processCpuMs(pid);
         return a === undefined || b === undefined ? null : b - a;
       }),
+      serverMainCpuMs: this.#serverMain === undefined || main === undefined ? null : main - this.#serverMain,
       machineBusy: machineBusy(this.#machine ?? machineCpu(), machineCpu()),
     };
   }
@@ -402,7 +406,7 @@ async function runOpen(job: OpenJob): Promise<LoadRaw> {
   return {
     kind: "open", classes: stats.map((c) => c.raw()), windowMs: s.windowMs, sent, completedInWindow,
     genLag: encode(genLag), connWait: encode(connWait), timedOut, unsent, aborted, maxBacklog,
-    genCpuMs: s.genCpuMs, genElu: s.genElu, serverCpuMs: s.serverCpuMs, machineBusy: s.machineBusy,
+    genCpuMs: s.genCpuMs, genElu: s.genElu, serverCpuMs: s.serverCpuMs, serverMainCpuMs: s.serverMainCpuMs, machineBusy: s.machineBusy,
     connections: conns.length + reconnecting, socketErrors, elapsedMs: now - t0,
   };
 }
@@ -479,7 +483,7 @@ async function runClosed(job: ClosedJob): Promise<LoadRaw> {
   return {
     kind: "closed", classes: stats.map((c) => c.raw()), windowMs: job.durationMs, sent, completedInWindow,
     genLag: EMPTY_HIST, connWait: EMPTY_HIST, timedOut: 0, unsent: 0, aborted: false, maxBacklog: 0,
-    genCpuMs: s.genCpuMs, genElu: s.genElu, serverCpuMs: s.serverCpuMs, machineBusy: s.machineBusy,
+    genCpuMs: s.genCpuMs, genElu: s.genElu, serverCpuMs: s.serverCpuMs, serverMainCpuMs: s.serverMainCpuMs, machineBusy: s.machineBusy,
     connections: conns.length, socketErrors, elapsedMs: now - t0,
   };
 }
@@ -535,7 +539,7 @@ async function runPreload(job: PreloadJob): Promise<LoadRaw> {
   return {
     kind: "preload", classes: [stats.raw()], windowMs: s.windowMs, sent: job.to - job.from, completedInWindow: stats.count,
     genLag: EMPTY_HIST, connWait: EMPTY_HIST, timedOut: 0, unsent: job.to - next, aborted: false, maxBacklog: 0,
-    genCpuMs: s.genCpuMs, genElu: s.genElu, serverCpuMs: s.serverCpuMs, machineBusy: s.machineBusy,
+    genCpuMs: s.genCpuMs, genElu: s.genElu, serverCpuMs: s.serverCpuMs, serverMainCpuMs: s.serverMainCpuMs, machineBusy: s.machineBusy,
     connections: conns.length, socketErrors, elapsedMs: now - t0,
   };
 }

@@ -20,9 +20,22 @@ export function clockTicksPerSecond(): number {
 
 /** user + system CPU time of a process in ms, or undefined once it is gone. */
 export function processCpuMs(pid: number): number | undefined {
+  return cpuMsOf(`/proc/${pid}/stat`);
+}
+
+/**
+ * user + system CPU time in ms of a process's first thread (the thread whose
+ * id is the pid: Node's main thread, which runs the event loop, uWS and, in
+ * Calyx, the committer), or undefined once it is gone.
+ */
+export function mainThreadCpuMs(pid: number): number | undefined {
+  return cpuMsOf(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function cpuMsOf(path: string): number | undefined {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    stat = readFileSync(path, "latin1");
   } catch {
     return undefined;
   }

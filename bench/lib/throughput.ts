@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { nameCount } from "./dataset.js";
 import type { Generator } from "./generator.js";
 import { TMP_DIR } from "./paths.js";
-import { niced, processCpuMs } from "./proc.js";
+import { mainThreadCpuMs, niced, processCpuMs } from "./proc.js";
 import type { Workload } from "./workload.js";
 
 export interface ThroughputResult {
@@ -22,6 +22,8 @@ export interface ThroughputResult {
   readonly errors: number;
   /** Share of one core. */
   readonly serverCpu: number | null;
+  /** Share of one core used by the server's main thread (see StepResult.serverMainCpu). */
+  readonly serverMainCpu: number | null;
   readonly generatorCpu: number | null;
   readonly notes: readonly string[];
 }
@@ -131,7 +133,7 @@ export async function measureThroughput(job: ThroughputJob, generator: Generator
   return {
     tool: "node", connections: job.connections, durationMs: job.durationMs, rate: step.achievedRate,
     p50: p((c) => c.latency.p50), p99: Math.max(...step.classes.map((c) => c.latency.p99)),
-    errors: step.classes.reduce((s, c) => s + c.errors, 0), serverCpu: step.serverCpu, generatorCpu: step.generatorCpu,
+    errors: step.classes.reduce((s, c) => s + c.errors, 0), serverCpu: step.serverCpu, serverMainCpu: step.serverMainCpu, generatorCpu: step.generatorCpu,
     notes: ["wrk not installed: closed loop measured with the Node generator (lower ceiling)", ...step.notes],
   };
 }
@@ -145,10 +147,12 @@ async function throughputWithWrk(job: ThroughputJob): Promise<ThroughputResult> 
   const secs = (ms: number): string => `${Math.max(1, Math.round(ms / 1000))}s`;
   if (job.warmupMs > 0) await runWrk(["-t1", `-c${job.connections}`, `-d${secs(job.warmupMs)}`, "-s", script, url]);
   const before = processCpuMs(job.serverPid);
+  const mainBefore = mainThreadCpuMs(job.serverPid);
   const t = performance.now();
   const { out, cpuMs } = await runWrk(["-t1", `-c${job.connections}`, `-d${secs(job.durationMs)}`, "--latency", "-s", script, url]);
   const elapsed = performance.now() - t;
   const after = processCpuMs(job.serverPid);
+  const mainAfter = mainThreadCpuMs(job.serverPid);
   const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const pct = (q: string): number => parseDuration(new RegExp(`^\\s+${q}%\\s+(\\S+)`, "m").exec(out)?.[1] ?? "");
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
@@ -162,6 +166,7 @@ async function throughputWithWrk(job: ThroughputJob): Promise<ThroughputResult> 
     tool: "wrk", connections: job.connections, durationMs: job.durationMs, rate, p50: pct("50"), p99: pct("99"),
     errors: non2xx + sockErrors,
     serverCpu: before === undefined || after === undefined ? null : (after - before) / elapsed,
+    serverMainCpu: mainBefore === undefined || mainAfter === undefined ? null : (mainAfter - mainBefore) / elapsed,
     generatorCpu: genCpu, notes,
   };
 }

@@ -102,7 +102,7 @@ async function run(s: Session): Promise<ScenarioResult<MaxData>> {
             host: t.host, port: t.port, serverPid: t.pid, workload: { ops: [op], dataset: { customers } },
             connections: closedConnections, warmupMs: s.options.quick ? 0 : 1_000, durationMs: closedMs, seed: 17 + repeat,
           }, s.generator);
-          s.log(`  ${t.name} ${op.name}: closed loop (${closed.tool} -c${closedConnections}) ${num(closed.rate)}/s, p99 ${num(closed.p99)} ms, server ${pct(closed.serverCpu)}, generator ${pct(closed.generatorCpu)}${closed.errors > 0 ? `, ${closed.errors} errors` : ""}`);
+          s.log(`  ${t.name} ${op.name}: closed loop (${closed.tool} -c${closedConnections}) ${num(closed.rate)}/s, p99 ${num(closed.p99)} ms, server ${pct(closed.serverCpu)} (main thread ${pct(closed.serverMainCpu)}), generator ${pct(closed.generatorCpu)}${closed.errors > 0 ? `, ${closed.errors} errors` : ""}`);
           // Start the search a little below the closed-loop rate: open loop at
           // the closed-loop maximum has, by definition, no headroom left.
           const found = await search(s, t, op, customers, (s.options.quick ? 0.8 : 0.6) * closed.rate, searchSteps, openWarmupMs, openStepMs, 100 + repeat * 13);
@@ -138,13 +138,13 @@ function render(r: ScenarioResult<MaxData>): string[] {
       const openCell = open !== undefined && open.max === 0 && Number.isFinite(lowestFail) ? `< ${num(lowestFail)}` : `${capped ? "≥ " : ""}${fmt(open)}`;
       rows.push([
         op.name, t, fmt(spread(rs.map((x) => x.closed.rate))), fmt(spread(rs.map((x) => x.closed.p99))),
-        pct(spread(rs.map((x) => x.closed.serverCpu))?.median), pct(spread(rs.map((x) => x.closed.generatorCpu))?.median),
+        pct(spread(rs.map((x) => x.closed.serverCpu))?.median), pct(spread(rs.map((x) => x.closed.serverMainCpu))?.median), pct(spread(rs.map((x) => x.closed.generatorCpu))?.median),
         openCell,
         last.length > 0 ? pct(spread(last.map((st) => st?.step.serverCpu))?.median) : "—",
       ]);
     }
   }
-  out.push("", ...table(["operation", "server", "closed loop req/s", "closed p99 ms", "server CPU", "wrk CPU", "open loop req/s (p99 < 10 ms)", "server CPU (last open step)"], rows));
+  out.push("", ...table(["operation", "server", "closed loop req/s", "closed p99 ms", "server CPU", "main thread", "wrk CPU", "open loop req/s (p99 < 10 ms)", "server CPU (last open step)"], rows));
   if (present.includes("calyx")) {
     const closedOf = (t: TargetName, op: string): number[] => get(t, op).map((x) => x.closed.rate);
     const openOf = (t: TargetName, op: string): number[] => get(t, op).map((x) => x.sustained);
