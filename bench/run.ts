@@ -28,7 +28,8 @@ ${SCENARIOS.map((s) => `  ${s.name.padEnd(18)} ${s.description}`).join("\n")}
 options:
   --quick              short run (each scenario ≤ 1 minute), fewer customers; for CI and smoke tests
   --repeats N          repeats of every measurement (default 1 quick, 3 full)
-  --targets a,b        servers to measure (default uws-hello,fastify-sqlite,calyx)
+  --targets a,b        servers to measure (default uws-hello,fastify-sqlite,restate,calyx; restate only where
+                       installed: npm run bench:restate-install, and only in max and hot-entity)
   --calyx PATH         use this Calyx entry (e.g. build/calyx.cjs or dist/calyx) instead of building the working tree
   --workers N          Calyx worker threads (default: Calyx's own default)
   --durability MODE    Calyx durability: full (default), batched, none
@@ -40,7 +41,7 @@ options:
   --set name=value     override a scenario setting (e.g. --set customers=1000000 --set rates=1000,4000)
 `;
 
-const KNOWN_TARGETS: readonly TargetName[] = ["uws-hello", "fastify-sqlite", "calyx"];
+const KNOWN_TARGETS: readonly TargetName[] = ["uws-hello", "fastify-sqlite", "restate", "calyx"];
 
 function parse() {
   const { values, positionals } = parseArgs({

@@ -16,6 +16,26 @@ export interface DatasetSpec {
   readonly customers: number;
   /** Distinct names; default customers / CUSTOMERS_PER_NAME. */
   readonly names?: number;
+  /** Where the server under test reads and writes one customer; default CUSTOMER_PATHS. */
+  readonly paths?: CustomerPaths;
+}
+
+/**
+ * One customer's URL is `prefix + id + suffix`, for GET (read) and POST
+ * (create or update). Calyx and the SQLite baseline serve /customers/<id>
+ * for both; Restate's virtual object has /customer/<id>/get and
+ * /customer/<id>/create.
+ */
+export interface CustomerPaths {
+  readonly get: readonly [prefix: string, suffix: string];
+  readonly post: readonly [prefix: string, suffix: string];
+}
+
+export const CUSTOMER_PATHS: CustomerPaths = { get: ["/customers/", ""], post: ["/customers/", ""] };
+
+export function customerPath(spec: DatasetSpec, method: "get" | "post", id: string): string {
+  const [prefix, suffix] = (spec.paths ?? CUSTOMER_PATHS)[method];
+  return prefix + id + suffix;
 }
 
 export function nameCount(spec: DatasetSpec): number {

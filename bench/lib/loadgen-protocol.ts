@@ -7,8 +7,13 @@ import type { Workload } from "./workload.js";
 interface JobBase {
   readonly host: string;
   readonly port: number;
-  /** Servers whose CPU (all threads) is sampled at the edges of the measured window. */
-  readonly serverPids: readonly number[];
+  /**
+   * Servers whose CPU (all threads) is sampled at the edges of the measured
+   * window, each as its processes (most servers are one; Restate is its
+   * server and the SDK service): the server under test first, then the
+   * others kept running in the session.
+   */
+  readonly serverPids: readonly (readonly number[])[];
   readonly seed: number;
 }
 
@@ -85,7 +90,7 @@ export interface LoadRaw {
   /** Event-loop utilisation of the generator over the window (0..1). */
   readonly genElu: number;
   readonly serverCpuMs: readonly (number | null)[];
-  /** CPU ms of the main thread of the server under test (serverPids[0]). */
+  /** CPU ms of the main thread of the server under test (its first process, serverPids[0][0]). */
   readonly serverMainCpuMs: number | null;
   /** Fraction of all cores busy over the window (0..1). */
   readonly machineBusy: number;

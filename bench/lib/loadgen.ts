@@ -13,11 +13,11 @@
 // arrives; this measures throughput, not latency under a given load.
 import { connect, type Socket } from "node:net";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
-import { preloadRecord } from "./dataset.js";
+import { customerPath, preloadRecord } from "./dataset.js";
 import { encode, newHistogram, type Histogram } from "./histogram.js";
 import { ResponseParser } from "./http-parser.js";
 import type { ClassRaw, ClosedJob, Job, LoadRaw, OpenJob, PreloadJob } from "./loadgen-protocol.js";
-import { machineBusy, machineCpu, mainThreadCpuMs, processCpuMs, type MachineCpu } from "./proc.js";
+import { machineBusy, machineCpu, mainThreadCpuMs, processesCpuMs, type MachineCpu } from "./proc.js";
 import { postRequest, RequestFactory } from "./workload.js";
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -108,7 +108,7 @@ class WindowSampler {
   #startAt = 0;
   result: Pick<LoadRaw, "genCpuMs" | "genElu" | "serverCpuMs" | "serverMainCpuMs" | "machineBusy" | "windowMs"> | undefined;
 
-  constructor(readonly serverPids: readonly number[]) {}
+  constructor(readonly serverPids: readonly (readonly number[])[]) {}
 
   get started(): boolean {
     return this.#cpu !== undefined;
@@ -118,8 +118,8 @@ class WindowSampler {
     this.#startAt = now;
     this.#cpu = process.cpuUsage();
     this.#elu = performance.eventLoopUtilization();
-    this.#server = this.serverPids.map(processCpuMs);
-    this.#serverMain = this.serverPids[0] === undefined ? undefined : mainThreadCpuMs(this.serverPids[0]);
+    this.#server = this.serverPids.map(processesCpuMs);
+    this.#serverMain = this.#mainThreadMs();
     this.#machine = machineCpu();
   }
 
@@ -128,19 +128,25 @@ class WindowSampler {
     if (!this.started) this.start(now);
     const cpu = process.cpuUsage(this.#cpu);
     const elu = performance.eventLoopUtilization(this.#elu);
-    const main = this.serverPids[0] === undefined ? undefined : mainThreadCpuMs(this.serverPids[0]);
+    const main = this.#mainThreadMs();
     this.result = {
       windowMs: now - this.#startAt,
       genCpuMs: (cpu.user + cpu.system) / 1000,
       genElu: elu.utilization,
-      serverCpuMs: this.serverPids.map((pid, i) => {
+      serverCpuMs: this.serverPids.map((pids, i) => {
         const a = this.#server[i];
-        const b = processCpuMs(pid);
+        const b = processesCpuMs(pids);
         return a === undefined || b === undefined ? null : b - a;
       }),
       serverMainCpuMs: this.#serverMain === undefined || main === undefined ? null : main - this.#serverMain,
       machineBusy: machineBusy(this.#machine ?? machineCpu(), machineCpu()),
     };
+  }
+
+  /** The main thread of the server under test's first process. */
+  #mainThreadMs(): number | undefined {
+    const pid = this.serverPids[0]?.[0];
+    return pid === undefined ? undefined : mainThreadCpuMs(pid);
   }
 }
 
@@ -507,7 +513,7 @@ async function runPreload(job: PreloadJob): Promise<LoadRaw> {
     conn.intended = conn.sentAt;
     conn.busy = true;
     inflight++;
-    conn.socket.write(postRequest(host, `/customers/${r.id}`, `{"name":"${r.name}","email":"${r.email}"}`), "latin1");
+    conn.socket.write(postRequest(host, customerPath(job.dataset, "post", r.id), `{"name":"${r.name}","email":"${r.email}"}`), "latin1");
   };
   const handlers: ConnHandlers = {
     onResponse(conn, status) {

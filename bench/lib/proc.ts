@@ -23,6 +23,17 @@ export function processCpuMs(pid: number): number | undefined {
   return cpuMsOf(`/proc/${pid}/stat`);
 }
 
+/** CPU ms of several processes together (a server made of more than one), or undefined if one is gone. */
+export function processesCpuMs(pids: readonly number[]): number | undefined {
+  let sum = 0;
+  for (const pid of pids) {
+    const ms = processCpuMs(pid);
+    if (ms === undefined) return undefined;
+    sum += ms;
+  }
+  return sum;
+}
+
 /**
  * user + system CPU time in ms of a process's first thread (the thread whose
  * id is the pid: Node's main thread, which runs the event loop, uWS and, in

@@ -142,9 +142,9 @@ export class Session {
     for (const t of [...this.targets].reverse()) await this.stopTarget(t);
   }
 
-  /** [this target, then every other running server]: CPU is sampled for all. */
-  pidsFor(t: Target): number[] {
-    return [t.pid, ...this.targets.filter((o) => o !== t).map((o) => o.pid)];
+  /** [this target, then every other running server], each as its processes: CPU is sampled for all. */
+  pidsFor(t: Target): (readonly number[])[] {
+    return [t.pids, ...this.targets.filter((o) => o !== t).map((o) => o.pids)];
   }
 
   /**
@@ -155,7 +155,7 @@ export class Session {
   async waitForQuiet(): Promise<void> {
     if (this.options.quietWaitMs <= 0) return;
     const deadline = performance.now() + this.options.quietWaitMs;
-    const ours = (): number => [...this.targets.map((t) => t.pid), ...this.generator.pids, process.pid]
+    const ours = (): number => [...this.targets.flatMap((t) => t.pids), ...this.generator.pids, process.pid]
       .reduce((s, pid) => s + (processCpuMs(pid) ?? 0), 0);
     let waited = false;
     for (;;) {

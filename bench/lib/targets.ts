@@ -8,18 +8,33 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { bundlePath, ensureBundles } from "./bundle.js";
-import { customerName, nameCount, type DatasetSpec } from "./dataset.js";
+import { CUSTOMER_PATHS, customerName, customerPath, nameCount, type CustomerPaths, type DatasetSpec } from "./dataset.js";
 import type { Generator, StepResult } from "./generator.js";
 import { REPO_DIR, TMP_DIR } from "./paths.js";
 import { niced, processRssKb } from "./proc.js";
 
-export type TargetName = "uws-hello" | "fastify-sqlite" | "calyx";
+export type TargetName = "uws-hello" | "fastify-sqlite" | "calyx" | "restate";
 
 export const TARGET_LABELS: Record<TargetName, string> = {
   "uws-hello": "uWS hello-world (ceiling)",
   "fastify-sqlite": "Fastify + better-sqlite3 (WAL, synchronous=FULL)",
   calyx: "Calyx",
+  restate: "Restate (single node, virtual object on the Node SDK)",
 };
+
+/** Restate's folder: its launcher, and its own node_modules (npm run bench:restate-install). */
+const RESTATE_DIR = join(REPO_DIR, "bench", "baselines", "restate");
+/** Restate's virtual object has no by-name query: the scenarios leave that operation out for it. */
+export const RESTATE_PATHS: CustomerPaths = { get: ["/customer/", "/get"], post: ["/customer/", "/create"] };
+
+export function pathsOf(name: TargetName): CustomerPaths {
+  return name === "restate" ? RESTATE_PATHS : CUSTOMER_PATHS;
+}
+
+/** Whether the target serves the by-name view query (Restate has no views). */
+export function hasViews(name: TargetName): boolean {
+  return name !== "restate";
+}
 
 const LISTEN_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -63,7 +78,12 @@ export interface Target {
   readonly label: string;
   readonly host: string;
   readonly port: number;
+  /** The server's (first) process. */
   readonly pid: number;
+  /** All its processes, pid first (Restate: the SDK service and restate-server); CPU figures sum them. */
+  readonly pids: readonly number[];
+  /** Its URLs for one customer. */
+  readonly paths: CustomerPaths;
   /** spawn → "listening" line, ms. */
   readonly listenMs: number;
   readonly dataDir: string | undefined;
@@ -134,6 +154,12 @@ async function launchFor(name: TargetName, opts: TargetOptions): Promise<Launch>
         args: [...prof, bundlePath("fastify-sqlite"), "--port", "0", "--data", dataDir, "--preload", String(opts.customers)],
         dataDir, removeDataDir: fresh,
       };
+    case "restate":
+      if (!existsSync(join(RESTATE_DIR, "node_modules", "@restatedev", "restate-sdk"))) {
+        rmSync(dataDir, { recursive: true, force: true });
+        throw new TargetUnavailable("Restate is not installed: run `npm run bench:restate-install` (bench/baselines/restate/README.md)");
+      }
+      return { command: process.execPath, args: [join(RESTATE_DIR, "customer-object.mjs"), "--data", dataDir], dataDir, removeDataDir: fresh };
     case "calyx": {
       const build = opts.calyx ?? (await buildCalyx());
       const project = opts.project ?? join(REPO_DIR, "examples", "customer-registry");
@@ -158,6 +184,8 @@ export interface Spawned {
   readonly dataDir: string | undefined;
   /** fastify-sqlite --preload: ms its bulk insert took. */
   readonly bulkPreloadMs: number | undefined;
+  /** Processes it started that belong to it (Restate's server). */
+  readonly childPids: readonly number[];
   output(): string;
   stop(): Promise<number | null>;
 }
@@ -180,6 +208,7 @@ export async function spawnTarget(name: TargetName, opts: TargetOptions): Promis
   child.stderr?.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
   let bulkPreloadMs: number | undefined;
+  const childPids: number[] = [];
   let listening = false;
   const url = await new Promise<URL>((resolve, reject) => {
     const timer = setTimeout(() => reject(new TargetUnavailable(`${name} did not print "listening on" within ${LISTEN_TIMEOUT_MS} ms\n${output.slice(-2000)}`)), LISTEN_TIMEOUT_MS);
@@ -190,6 +219,8 @@ export async function spawnTarget(name: TargetName, opts: TargetOptions): Promis
       line += chunk.toString("utf8");
       const pre = /preloaded \d+ customers in (\d+) ms/.exec(line);
       if (pre) bulkPreloadMs = Number(pre[1]);
+      const server = /restate-server pid (\d+)/.exec(line);
+      if (server && childPids.length === 0) childPids.push(Number(server[1]));
       const m = /listening on (http:\/\/[^\s"]+)/.exec(line);
       if (m) {
         listening = true;
@@ -212,7 +243,7 @@ export async function spawnTarget(name: TargetName, opts: TargetOptions): Promis
   });
   return {
     name, host: url.hostname, port: Number(url.port), pid: child.pid as number, spawnedAt,
-    listenMs: performance.now() - spawnedAt, dataDir: launch.dataDir, bulkPreloadMs,
+    listenMs: performance.now() - spawnedAt, dataDir: launch.dataDir, bulkPreloadMs, childPids,
     output: () => output,
     stop: () => stopChild(child, exited, launch),
   };
@@ -221,7 +252,8 @@ export async function spawnTarget(name: TargetName, opts: TargetOptions): Promis
 export async function startTarget(name: TargetName, opts: TargetOptions): Promise<Target> {
   const sp = await spawnTarget(name, opts);
   const target: Target = {
-    name, label: TARGET_LABELS[name], host: sp.host, port: sp.port, pid: sp.pid, listenMs: sp.listenMs,
+    name, label: TARGET_LABELS[name], host: sp.host, port: sp.port, pid: sp.pid, pids: [sp.pid, ...sp.childPids], paths: pathsOf(name),
+    listenMs: sp.listenMs,
     dataDir: sp.dataDir,
     preload: { customers: 0, ms: 0, path: "none" },
     rssKb: () => processRssKb(sp.pid),
@@ -255,14 +287,18 @@ async function check(t: Target): Promise<void> {
   if (t.name === "uws-hello") return;
   const base = `http://${t.host}:${t.port}`;
   const name = "BenchCheckName";
-  const post = await fetch(`${base}/customers/bench-check`, {
+  const spec = { customers: 1, paths: t.paths };
+  const postPath = customerPath(spec, "post", "bench-check");
+  const post = await fetch(base + postPath, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, email: "check@example.com" }),
   });
-  if (post.status !== 200) throw new TargetUnavailable(`${t.name}: POST /customers/bench-check answered ${post.status}: ${await post.text()}`);
+  if (post.status !== 200) throw new TargetUnavailable(`${t.name}: POST ${postPath} answered ${post.status}: ${await post.text()}`);
   await post.arrayBuffer().catch(() => undefined);
-  const get = await fetch(`${base}/customers/bench-check`);
+  const getPath = customerPath(spec, "get", "bench-check");
+  const get = await fetch(base + getPath);
   const got = (await get.json()) as { name?: string };
-  if (get.status !== 200 || got.name !== name) throw new TargetUnavailable(`${t.name}: GET /customers/bench-check answered ${get.status} ${JSON.stringify(got)}`);
+  if (get.status !== 200 || got.name !== name) throw new TargetUnavailable(`${t.name}: GET ${getPath} answered ${get.status} ${JSON.stringify(got)}`);
+  if (!hasViews(t.name)) return;
   // Views may be maintained asynchronously: allow a moment for the row to appear.
   const deadline = performance.now() + 2_000;
   for (;;) {
@@ -277,20 +313,22 @@ async function check(t: Target): Promise<void> {
 async function preload(t: Target, opts: TargetOptions, bulkMs: number | undefined): Promise<PreloadInfo> {
   if (t.name === "uws-hello" || opts.customers <= 0) return { customers: 0, ms: 0, path: "none" };
   if (t.name === "fastify-sqlite") return { customers: opts.customers, ms: bulkMs ?? 0, path: "bulk" };
-  // Calyx: through the service's own POST API. A reused data folder that already
-  // holds the last customer is taken as preloaded.
+  // Calyx and Restate: through the service's own POST API. A reused data
+  // folder that already holds the last customer is taken as preloaded.
   const base = `http://${t.host}:${t.port}`;
-  const last = await fetch(`${base}/customers/c${opts.customers - 1}`);
+  const dataset: DatasetSpec = { customers: opts.customers, paths: t.paths };
+  const last = await fetch(base + customerPath(dataset, "get", `c${opts.customers - 1}`));
   await last.arrayBuffer();
   if (last.status === 200) return { customers: opts.customers, ms: 0, path: "existing" };
   if (!opts.generator) throw new Error("preloading Calyx needs a generator");
-  opts.log(`  preloading ${opts.customers} customers into ${t.name} through POST /customers/:id (${PRELOAD_CONNECTIONS} connections)…`);
+  opts.log(`  preloading ${opts.customers} customers into ${t.name} through POST ${customerPath(dataset, "post", ":id")} (${PRELOAD_CONNECTIONS} connections)…`);
   const step = await opts.generator.run({
-    kind: "preload", host: t.host, port: t.port, serverPids: [t.pid], seed: 1,
-    dataset: { customers: opts.customers }, from: 0, to: opts.customers, connections: PRELOAD_CONNECTIONS,
+    kind: "preload", host: t.host, port: t.port, serverPids: [t.pids], seed: 1,
+    dataset, from: 0, to: opts.customers, connections: PRELOAD_CONNECTIONS,
   });
   const errors = step.classes[0]?.errors ?? 0;
   if (errors > 0) throw new Error(`preload: ${errors} of ${opts.customers} POSTs failed: ${JSON.stringify(step.classes[0]?.statuses)}`);
+  if (!hasViews(t.name)) return { customers: opts.customers, ms: step.elapsedMs, path: "api", step };
   // Wait until the view has caught up with the last write (if views lag).
   const name = customerName((opts.customers - 1) % nameCount({ customers: opts.customers } satisfies DatasetSpec));
   const deadline = performance.now() + 30_000;

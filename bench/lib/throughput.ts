@@ -5,10 +5,10 @@
 import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { nameCount } from "./dataset.js";
+import { CUSTOMER_PATHS, nameCount } from "./dataset.js";
 import type { Generator } from "./generator.js";
 import { TMP_DIR } from "./paths.js";
-import { mainThreadCpuMs, niced, processCpuMs } from "./proc.js";
+import { mainThreadCpuMs, niced, processCpuMs, processesCpuMs } from "./proc.js";
 import type { Workload } from "./workload.js";
 
 export interface ThroughputResult {
@@ -31,7 +31,8 @@ export interface ThroughputResult {
 export interface ThroughputJob {
   readonly host: string;
   readonly port: number;
-  readonly serverPid: number;
+  /** The server's processes (CPU is their sum; the main thread is the first one's). */
+  readonly serverPids: readonly number[];
   readonly workload: Workload;
   readonly connections: number;
   readonly warmupMs: number;
@@ -56,13 +57,14 @@ export function hasWrk(): boolean {
 /** A wrk Lua script producing the same requests as RequestFactory. */
 export function wrkScript(workload: Workload, seed: number): string {
   const total = workload.ops.reduce((s, o) => s + o.weight, 0);
+  const paths = workload.dataset.paths ?? CUSTOMER_PATHS;
   let acc = 0;
   const branches = workload.ops.map((op) => {
     acc += op.weight / total;
     let body: string;
     switch (op.kind) {
       case "get-id":
-        body = `return wrk.format("GET", "/customers/c" .. math.random(0, customers - 1))`;
+        body = `return wrk.format("GET", "${paths.get[0]}c" .. math.random(0, customers - 1) .. "${paths.get[1]}")`;
         break;
       case "get-name":
         body = `return wrk.format("GET", "/customers/by-name/Name" .. math.random(0, names - 1))`;
@@ -77,7 +79,7 @@ export function wrkScript(workload: Workload, seed: number): string {
         const id = op.hotId !== undefined ? `"${op.hotId}"` : `"c" .. i`;
         body = `local i = math.random(0, customers - 1)
     version = version + 1
-    return wrk.format("POST", "/customers/" .. ${id}, json, '{"name":"Name' .. math.random(0, names - 1) .. '","email":"c' .. i .. '.' .. version .. '@example.com"}')`;
+    return wrk.format("POST", "${paths.post[0]}" .. ${id} .. "${paths.post[1]}", json, '{"name":"Name' .. math.random(0, names - 1) .. '","email":"c' .. i .. '.' .. version .. '@example.com"}')`;
         break;
       }
     }
@@ -124,7 +126,7 @@ function runWrk(args: string[]): Promise<{ out: string; cpuMs: number | null }> 
 export async function measureThroughput(job: ThroughputJob, generator: Generator): Promise<ThroughputResult> {
   if (hasWrk()) return throughputWithWrk(job);
   const step = await generator.run({
-    kind: "closed", host: job.host, port: job.port, serverPids: [job.serverPid], seed: job.seed,
+    kind: "closed", host: job.host, port: job.port, serverPids: [job.serverPids], seed: job.seed,
     workload: job.workload, connections: job.connections, warmupMs: job.warmupMs, durationMs: job.durationMs,
   });
   const all = step.classes.reduce((s, c) => s + c.count, 0);
@@ -146,13 +148,14 @@ async function throughputWithWrk(job: ThroughputJob): Promise<ThroughputResult> 
   const url = `http://${job.host}:${job.port}`;
   const secs = (ms: number): string => `${Math.max(1, Math.round(ms / 1000))}s`;
   if (job.warmupMs > 0) await runWrk(["-t1", `-c${job.connections}`, `-d${secs(job.warmupMs)}`, "-s", script, url]);
-  const before = processCpuMs(job.serverPid);
-  const mainBefore = mainThreadCpuMs(job.serverPid);
+  const mainPid = job.serverPids[0] ?? 0;
+  const before = processesCpuMs(job.serverPids);
+  const mainBefore = mainThreadCpuMs(mainPid);
   const t = performance.now();
   const { out, cpuMs } = await runWrk(["-t1", `-c${job.connections}`, `-d${secs(job.durationMs)}`, "--latency", "-s", script, url]);
   const elapsed = performance.now() - t;
-  const after = processCpuMs(job.serverPid);
-  const mainAfter = mainThreadCpuMs(job.serverPid);
+  const after = processesCpuMs(job.serverPids);
+  const mainAfter = mainThreadCpuMs(mainPid);
   const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const pct = (q: string): number => parseDuration(new RegExp(`^\\s+${q}%\\s+(\\S+)`, "m").exec(out)?.[1] ?? "");
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);

@@ -1,13 +1,14 @@
 // Operation classes and the raw HTTP/1.1 requests that carry them. The load
 // generator picks an operation per request by weight and writes these bytes
 // to a keep-alive socket; building a request is a few string concatenations.
-import { customerEmail, customerId, customerName, nameCount, Rng, type DatasetSpec } from "./dataset.js";
+import { CUSTOMER_PATHS, customerEmail, customerId, customerName, nameCount, Rng, type CustomerPaths, type DatasetSpec } from "./dataset.js";
 
 /**
  * One operation class. Latency is reported per class.
  * - `get-id`: GET /customers/<random existing id>
  * - `get-name`: GET /customers/by-name/<random name>
  * - `post`: POST /customers/<random existing id, or `hotId`> with a random name
+ * (get-id and post at the dataset's `paths` when the server has other URLs)
  * - `get-page`: GET <pagePath>/<random name> (a paged ORDER BY … LIMIT view query)
  * - `get-path`: GET <path> (a fixed path, e.g. a health check)
  */
@@ -33,6 +34,7 @@ export class RequestFactory {
   readonly #customers: number;
   readonly #names: number;
   readonly #host: string;
+  readonly #paths: CustomerPaths;
   readonly #rng: Rng;
   #version = 0;
 
@@ -45,6 +47,7 @@ export class RequestFactory {
     this.#customers = Math.max(1, workload.dataset.customers);
     this.#names = nameCount(workload.dataset);
     this.#host = host;
+    this.#paths = workload.dataset.paths ?? CUSTOMER_PATHS;
     this.#rng = new Rng(seed);
   }
 
@@ -61,7 +64,7 @@ export class RequestFactory {
     const op = this.#ops[cls] as OpSpec;
     switch (op.kind) {
       case "get-id":
-        return this.#get(`/customers/${customerId(this.#rng.int(this.#customers))}`);
+        return this.#get(this.#paths.get[0] + customerId(this.#rng.int(this.#customers)) + this.#paths.get[1]);
       case "get-name":
         return this.#get(`/customers/by-name/${customerName(this.#rng.int(this.#names))}`);
       case "get-page":
@@ -72,7 +75,7 @@ export class RequestFactory {
         const i = this.#rng.int(this.#customers);
         const id = op.hotId ?? customerId(i);
         const body = `{"name":"${customerName(this.#rng.int(this.#names))}","email":"${customerEmail(i, ++this.#version)}"}`;
-        return postRequest(this.#host, `/customers/${id}`, body);
+        return postRequest(this.#host, this.#paths.post[0] + id + this.#paths.post[1], body);
       }
     }
   }

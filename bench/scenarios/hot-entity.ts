@@ -10,7 +10,7 @@ import type { TargetName } from "../lib/targets.js";
 import { measureThroughput, type ThroughputResult } from "../lib/throughput.js";
 import type { OpSpec } from "../lib/workload.js";
 
-const ORDER: readonly TargetName[] = ["uws-hello", "fastify-sqlite", "calyx"];
+const ORDER: readonly TargetName[] = ["uws-hello", "fastify-sqlite", "restate", "calyx"];
 const HOT: OpSpec = { name: "write", weight: 1, kind: "post", hotId: "hot" };
 /** Issue 8: at least this many commands/s on one entity. */
 const TARGET_PER_SEC = 10_000;
@@ -37,7 +37,7 @@ async function run(s: Session): Promise<ScenarioResult<HotData>> {
       for (const t of targets) {
         await s.waitForQuiet();
         const result = await measureThroughput({
-          host: t.host, port: t.port, serverPid: t.pid, workload: { ops: [HOT], dataset: { customers: 1_000 } },
+          host: t.host, port: t.port, serverPids: t.pids, workload: { ops: [HOT], dataset: { customers: 1_000, paths: t.paths } },
           connections, warmupMs: s.options.quick ? 0 : 1_000, durationMs: closedMs, seed: 5 + repeat,
         }, s.generator);
         closed.push({ target: t.name, repeat, result });
@@ -48,7 +48,7 @@ async function run(s: Session): Promise<ScenarioResult<HotData>> {
           await s.waitForQuiet();
           const step = await s.generator.run({
             kind: "open", host: t.host, port: t.port, serverPids: s.pidsFor(t), seed: 50 + repeat,
-            workload: { ops: [HOT], dataset: { customers: 1_000 } }, rate, warmupMs, durationMs, drainMs: 1_000,
+            workload: { ops: [HOT], dataset: { customers: 1_000, paths: t.paths } }, rate, warmupMs, durationMs, drainMs: 1_000,
             connections: s.options.connections, abortBacklogMs: 1_000,
           });
           open.push({ target: t.name, rate, repeat, step });
@@ -66,7 +66,7 @@ async function run(s: Session): Promise<ScenarioResult<HotData>> {
 function render(r: ScenarioResult<HotData>): string[] {
   const d = r.data;
   const present = ORDER.filter((t) => d.closed.some((x) => x.target === t));
-  const out: string[] = [`All writes are POST /customers/hot (one entity). Closed loop: ${d.closed[0]?.result.tool ?? "wrk"} with ${d.connections} connections for ${d.closedMs / 1000} s; open loop at fixed rates, latency from intended send time (ms, median (min–max) over repeats).`];
+  const out: string[] = [`All writes are POST /customers/hot (one entity; Restate: POST /customer/hot/create, one virtual object). Closed loop: ${d.closed[0]?.result.tool ?? "wrk"} with ${d.connections} connections for ${d.closedMs / 1000} s; open loop at fixed rates, latency from intended send time (ms, median (min–max) over repeats).`];
   const rows = present.map((t) => {
     const c = d.closed.filter((x) => x.target === t).map((x) => x.result);
     const cells = d.rates.map((rate) => {
@@ -85,6 +85,7 @@ function render(r: ScenarioResult<HotData>): string[] {
     out.push("", ...table(["target", "measured", "status"], [
       [`Calyx ≥ ${num(TARGET_PER_SEC)} commands/s on one entity`, fmt(spread(calyx)), check(med !== undefined ? med >= TARGET_PER_SEC : undefined)],
       ["Calyx ÷ Fastify + SQLite", fmtRatio(ratio(calyx, sqlite)), ""],
+      ...(present.includes("restate") ? [["Calyx ÷ Restate", fmtRatio(ratio(calyx, d.closed.filter((x) => x.target === "restate").map((x) => x.result.rate))), ""]] : []),
     ]));
   }
   for (const [t, why] of Object.entries(r.unavailable)) out.push("", `${t} was not measured: ${why.split("\n")[0] ?? ""}`);
@@ -96,7 +97,8 @@ function headline(r: ScenarioResult<HotData>): string[] {
     const v = spread(r.data.closed.filter((x) => x.target === t).map((x) => x.result.rate));
     return v ? num(v.median) : "—";
   };
-  return [`hot-entity (all writes to one id): Calyx ${m("calyx")} commands/s vs Fastify + SQLite ${m("fastify-sqlite")} (target ≥ ${num(TARGET_PER_SEC)}).`];
+  const restate = r.data.closed.some((x) => x.target === "restate") ? ` vs Restate ${m("restate")}` : "";
+  return [`hot-entity (all writes to one id): Calyx ${m("calyx")} commands/s vs Fastify + SQLite ${m("fastify-sqlite")}${restate} (target ≥ ${num(TARGET_PER_SEC)}).`];
 }
 
 export default defineScenario<HotData>({

@@ -48,7 +48,7 @@ async function run(s: Session): Promise<ScenarioResult<ProfileData>> {
         await s.waitForQuiet();
         window = { fromUs: monotonicUs(), toUs: 0 };
         step = await s.generator.run({
-          kind: "open", host: t.host, port: t.port, serverPids: [t.pid], seed: 9, workload: { ops: seedMix(), dataset: { customers } },
+          kind: "open", host: t.host, port: t.port, serverPids: [t.pids], seed: 9, workload: { ops: seedMix(), dataset: { customers } },
           rate, warmupMs: 1_000, durationMs, drainMs: 2_000, connections: s.options.connections, abortBacklogMs: 5_000,
         }, SEED_GROUPS);
         window = { fromUs: window.fromUs, toUs: monotonicUs() };
