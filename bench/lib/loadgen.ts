@@ -242,6 +242,8 @@ async function runOpen(job: OpenJob): Promise<LoadRaw> {
   let next = 0;
   let sent = 0;
   let completedInWindow = 0;
+  /** An abort ends the window for the achieved rate: answers drained after it are not "achieved" in it. */
+  let countUntil = Infinity;
   let maxBacklog = 0;
   let aborted = false;
   let timer: NodeJS.Timeout | undefined;
@@ -256,7 +258,7 @@ async function runOpen(job: OpenJob): Promise<LoadRaw> {
       conn.busy = false;
       inflight--;
       if (inWindow(conn.intended)) (stats[conn.cls] as ClassStats).record(status, now - conn.intended, now - conn.sentAt);
-      if (inWindow(now)) completedInWindow++;
+      if (inWindow(now) && now <= countUntil) completedInWindow++;
       if (!stopped) free.push(conn);
       pump();
     },
@@ -342,6 +344,7 @@ async function runOpen(job: OpenJob): Promise<LoadRaw> {
         if (timer) clearTimeout(timer);
         timer = undefined;
       } else {
+        countUntil = now;
         stopGenerating(now);
       }
     }
