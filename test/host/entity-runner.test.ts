@@ -60,6 +60,24 @@ t.test("cache: reads the store once, LRU-bounded, invalidation and passivation r
   t.equal(runner.cachedCount, 0);
 });
 
+t.test("cache: a heap more than half full halves it, least recently used first", async (t) => {
+  const reads: string[] = [];
+  const source: StateSource = { getState: (c, id) => { reads.push(id); return undefined; }, getRow: () => undefined };
+  const d = discover("/p", [{ file: "/p/src/c.ts", exports: { counter, counters } }]);
+  let heapShare = 0.2;
+  const runner = new EntityRunner(d.entities, d.views, source, 100_000, 60_000, () => heapShare);
+  for (let i = 0; i < 2_048; i++) runner.run("counter", `e${i}`, "get", undefined, undefined);
+  t.equal(runner.cachedCount, 2_048, "a heap with room: everything stays");
+  heapShare = 0.9;
+  runner.run("counter", "recent", "get", undefined, undefined);
+  for (let i = 0; i < 1_023; i++) runner.run("counter", `f${i}`, "get", undefined, undefined);
+  t.equal(runner.cachedCount, (2_048 + 1_024) / 2, "the heap was checked after 1,024 misses and the cache halved");
+  reads.length = 0;
+  runner.run("counter", "recent", "get", undefined, undefined);
+  runner.run("counter", "e0", "get", undefined, undefined);
+  t.same(reads, ["e0"], "the oldest went; the recently used stayed");
+});
+
 t.test("a throwing handler or updater leaves the cache unchanged", async (t) => {
   const bad = keyValueEntity({
     name: "bad", initialState: () => ({ n: 1 }),
