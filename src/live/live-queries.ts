@@ -469,7 +469,6 @@ export class LiveQueries {
     }
     return waiting;
   }
-
 }
 
 function toCoded(error: unknown): Error & { code: string } {
