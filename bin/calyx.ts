@@ -7,7 +7,8 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { CliError, serve, type ServeOptions } from "../src/cli/serve.js";
-import { fail } from "../src/cli/fail.js";
+import { QUERY_CACHE_DEFAULT_MB } from "../src/live/query-cache.js";
+import { fail, guarded } from "../src/cli/fail.js";
 import { viewsCommand } from "../src/cli/views-commands.js";
 import { storageCommands } from "../src/cli/storage-commands.js";
 import { SeaError } from "../src/sea/errors.js";
@@ -26,6 +27,7 @@ interface ServeArgs {
   "log-level": string;
   "log-format": string | undefined;
   transport: string;
+  "query-cache-mb": number;
 }
 
 
@@ -40,16 +42,18 @@ const serveOptions = (y: ReturnType<typeof yargs>) =>
     .option("handler-timeout", { type: "number", default: 5_000, describe: "ms a handler may run before its worker is replaced (504)" })
     .option("log-level", { choices: ["debug", "info", "warn", "error"], default: "info" })
     .option("log-format", { choices: ["json", "pretty"], describe: "default: json for run, pretty for dev" })
+    .option("query-cache-mb", { type: "number", default: QUERY_CACHE_DEFAULT_MB, describe: "MiB of HTTP list-query answers kept until a commit changes their rows (0: off)" })
     .option("transport", { choices: ["uws", "node"], default: "uws", describe: "HTTP server: uws (uWebSockets.js), or node (node:http: for platforms without a uWS build; no live queries)" });
 
 function toServe(args: ServeArgs, mode: "run" | "dev"): ServeOptions {
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new CliError(`--port must be 0..65535, got ${args.port}`);
+  if (!Number.isFinite(args["query-cache-mb"]) || args["query-cache-mb"] < 0) throw new CliError(`--query-cache-mb must be a number ≥ 0, got ${args["query-cache-mb"]}`);
   if (args.workers !== undefined && (!Number.isInteger(args.workers) || args.workers < 1)) throw new CliError(`--workers must be a whole number ≥ 1, got ${args.workers}`);
   return {
     dir: args.dir, mode, port: args.port, host: args.host, data: args.data, workers: args.workers,
     durability: args.durability as Durability, bodyLimit: args["body-limit"], handlerTimeout: args["handler-timeout"],
     logLevel: args["log-level"] as LogLevel, logFormat: args["log-format"] as "json" | "pretty" | undefined,
-    transport: args.transport === "node" ? "node" : "uws",
+    transport: args.transport === "node" ? "node" : "uws", queryCacheMb: args["query-cache-mb"],
   };
 }
 
@@ -66,10 +70,10 @@ function cli(): void {
 void yargs(argv)
   .scriptName("calyx")
   .usage("$0 <command> [options]")
-  .command("run [dir]", "serve a project (production: JSON logs, no watcher)", serveOptions, (args) =>
-    serve(toServe(args as unknown as ServeArgs, "run")).catch(fail))
-  .command("dev [dir]", "serve a project for development (readable logs)", serveOptions, (args) =>
-    serve(toServe(args as unknown as ServeArgs, "dev")).catch(fail))
+  .command("run [dir]", "serve a project (production: JSON logs, no watcher)", serveOptions, guarded((args) =>
+    serve(toServe(args as unknown as ServeArgs, "run"))))
+  .command("dev [dir]", "serve a project for development (readable logs)", serveOptions, guarded((args) =>
+    serve(toServe(args as unknown as ServeArgs, "dev"))))
   .command("new <dir>", "create a project: an entity, a view and a test", (y) =>
     y.positional("dir", { type: "string", demandOption: true, describe: "folder to create (must not exist or be empty)" }), async (args) => {
     try {

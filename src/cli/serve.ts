@@ -30,6 +30,8 @@ export interface ServeOptions {
   readonly logFormat: "json" | "pretty" | undefined;
   /** "uws" (default) or "node": node:http, for platforms without a uWS build (no WebSocket, no streaming). */
   readonly transport: "uws" | "node";
+  /** MiB of HTTP list-query answers to keep (0: off; default QUERY_CACHE_DEFAULT_MB). */
+  readonly queryCacheMb?: number;
 }
 
 export { CliError };
@@ -94,6 +96,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Live queries and /_calyx/ws hang off the runtime: they survive hot reloads with it.
   const live = attachLive(runtime, {
     log, messageBytesMax: options.bodyLimit, serverName: `calyx/${VERSION}`, publicDir: join(projectDir, "public"), publicReread: options.mode === "dev",
+    ...(options.queryCacheMb !== undefined ? { queryCacheBytes: Math.floor(options.queryCacheMb * 2 ** 20) } : {}),
   });
   const httpOptions = { host: options.host, port: options.port, bodyBytesMax: options.bodyLimit, log };
   let server: UwsServer | NodeHttpServer;

@@ -7,6 +7,12 @@ export class Metrics {
   /** List queries over HTTP answered by a worker, and those it declined (answered on the main thread). */
   #offloaded = 0;
   #declined = 0;
+  readonly #extra: (() => string)[] = [];
+
+  /** Adds lines (Prometheus text, ending in a newline) to every render. */
+  add(render: () => string): void {
+    this.#extra.push(render);
+  }
 
   command(component: string, command: string, outcome: string): void {
     const key = `component="${component}",command="${command}",outcome="${outcome}"`;
@@ -42,6 +48,6 @@ export class Metrics {
       "# TYPE calyx_heap_used_bytes gauge",
       `calyx_heap_used_bytes ${process.memoryUsage().heapUsed}`,
     ];
-    return lines.join("\n") + "\n";
+    return lines.join("\n") + "\n" + this.#extra.map((r) => r()).join("");
   }
 }

@@ -353,6 +353,11 @@ export class Runtime {
     this.#metrics.query(viewName, queryName);
   }
 
+  /** Adds lines to /_calyx/metrics (Prometheus text, ending in a newline). */
+  addMetrics(render: () => string): void {
+    this.#metrics.add(render);
+  }
+
   /** Prometheus text for /_calyx/metrics. */
   metrics(): string {
     return this.#metrics.render();

@@ -10,6 +10,7 @@ import type * as UWS from "uWebSockets.js";
 import { STREAM_CHUNK_ROWS } from "../live/limits.js";
 import type { LiveQueries } from "../live/live-queries.js";
 import { encodeRows, QueryChunks } from "../live/query-chunks.js";
+import type { QueryCache } from "../live/query-cache.js";
 import { liveShape } from "../live/shape.js";
 import type { CompiledQuery, CompiledView, Row } from "../query/types.js";
 import type { ReadTxn } from "../storage/store.js";
@@ -35,7 +36,7 @@ export interface QueryStreamer {
   close(): void;
 }
 
-export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, options: { log: Log; sendBufferBytesMax: number; chunkRows?: number }): QueryStreamer {
+export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, options: { log: Log; sendBufferBytesMax: number; chunkRows?: number; cache?: QueryCache | undefined }): QueryStreamer {
   const sses = new SseStreams();
   const chunkRows = options.chunkRows ?? STREAM_CHUNK_ROWS;
   const handle: QueryStreamer["handle"] = (res, q) => {
@@ -58,11 +59,20 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
       answerHere(res, q, view, query, ndjson, contentType);
       return true;
     }
+    // Answers computed by workers are kept until a commit may change them
+    // (src/live/query-cache.ts, docs/host.md "Query result cache").
+    const cached = options.cache?.lookup(view, query, q.params, ndjson ? "n" : "j");
+    if (typeof cached === "string") {
+      runtime.countQuery(q.view, q.query);
+      writeWhole(res, contentType, cached);
+      return true;
+    }
     // A worker reads and encodes the rows (docs/host.md "View queries in
     // workers"); what it declines is answered here, streamed as before.
     let aborted = false;
     res.onAborted(() => { aborted = true; });
     offload.call(runtime, q.view, q.query, q.params, ndjson, chunkRows).then((text) => {
+      if (cached !== undefined) options.cache?.fill(cached, text);
       if (aborted) return;
       if (text === null) {
         answerHere(res, q, view, query, ndjson, contentType);
@@ -71,6 +81,7 @@ export function makeQueryStreamer(runtime: StreamRuntime, live: LiveQueries, opt
       runtime.countQuery(q.view, q.query);
       writeWhole(res, contentType, text);
     }, () => {
+      if (cached !== undefined) options.cache?.fill(cached, null);
       if (!aborted) answerHere(res, q, view, query, ndjson, contentType);
     });
     return true;

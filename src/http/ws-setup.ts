@@ -5,6 +5,7 @@
 import type * as UWS from "uWebSockets.js";
 import { LiveQueries } from "../live/live-queries.js";
 import type { LiveLimits } from "../live/limits.js";
+import { QUERY_CACHE_DEFAULT_MB, QueryCache } from "../live/query-cache.js";
 import type { LiveSource } from "../live/source.js";
 import { registerPublicFiles } from "./public-files.js";
 import { makeQueryStreamer, type QueryStreamer, type StreamRuntime } from "./stream-query.js";
@@ -18,11 +19,15 @@ export interface AttachOptions extends Partial<Omit<WsGatewayOptions, "log" | "s
   readonly publicDir?: string;
   /** Read public files on every request (dev mode) instead of once. */
   readonly publicReread?: boolean;
+  /** Budget of the query result cache in bytes (`--query-cache-mb`); 0 turns it off. */
+  readonly queryCacheBytes?: number;
 }
 
 export interface LiveAttachment {
   readonly live: LiveQueries;
   readonly gateway: WsGateway;
+  /** Answers of HTTP list queries kept until a commit may change them (undefined: turned off). */
+  readonly queryCache: QueryCache | undefined;
   /** Pass as UwsServer's `extend`. */
   extend(app: UWS.TemplatedApp): void;
   /** Pass as UwsServer's `streamQuery`. */
@@ -32,7 +37,10 @@ export interface LiveAttachment {
 }
 
 /** What attachLive needs from the runtime. */
-export type LiveRuntime = Omit<LiveSource, "building"> & CommandService & StreamRuntime;
+export type LiveRuntime = Omit<LiveSource, "building"> & CommandService & StreamRuntime & {
+  /** Adds lines to /_calyx/metrics. */
+  addMetrics?(render: () => string): void;
+};
 
 export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAttachment {
   const source: LiveSource = {
@@ -50,10 +58,17 @@ export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAt
     ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in WS_DEFAULTS)),
     log: options.log,
   });
-  const streamer = makeQueryStreamer(runtime, live, { log: options.log, sendBufferBytesMax: options.sendBufferBytesMax ?? WS_DEFAULTS.sendBufferBytesMax });
+  const cacheBytes = options.queryCacheBytes ?? QUERY_CACHE_DEFAULT_MB * 2 ** 20;
+  const queryCache = cacheBytes > 0 ? new QueryCache(source, { maxBytes: cacheBytes }) : undefined;
+  if (queryCache !== undefined) {
+    queryCache.start();
+    runtime.addMetrics?.(() => queryCache.metrics());
+  }
+  const streamer = makeQueryStreamer(runtime, live, { log: options.log, sendBufferBytesMax: options.sendBufferBytesMax ?? WS_DEFAULTS.sendBufferBytesMax, cache: queryCache });
   return {
     live,
     gateway,
+    queryCache,
     extend: (app) => {
       gateway.register(app);
       if (options.publicDir !== undefined) {
@@ -65,6 +80,7 @@ export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAt
     close: () => {
       gateway.close();
       streamer.close();
+      queryCache?.stop();
       live.stop();
     },
   };

@@ -1,7 +1,7 @@
 // The seed's customer service end to end: the real CLI, a real socket, real
 // workers and LMDB on disk — including a SIGKILL right after an acknowledged write.
 import t, { type Test } from "tap";
-import { copyProject, json, startCalyx } from "./helpers.js";
+import { copyProject, json, runCalyx, startCalyx } from "./helpers.js";
 
 t.test("create, kill -9 after the ack, restart, find by id and by name", async (t) => {
   const dir = t.testdir();
@@ -83,6 +83,55 @@ t.test("read-your-writes when the workers answer the queries", async (t) => {
   }));
   t.equal(stale, 0, "every query saw the rename acknowledged before it");
   t.ok((await offloaded()) > 300, "the workers answered the queries");
+});
+
+t.test("cached query answers follow every acknowledged write", async (t) => {
+  const { server, post } = await startRegistry(t);
+  const metric = async (name: string): Promise<number | undefined> => {
+    const text = await (await fetch(`${server.url}/_calyx/metrics`)).text();
+    const m = new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+)$`, "m").exec(text);
+    return m === null ? undefined : Number(m[1]);
+  };
+  const deadline = Date.now() + 10_000;
+  while (((await metric('calyx_queries_in_workers_total{answered="worker"}')) ?? 0) === 0) {
+    if (Date.now() > deadline) throw new Error("no worker answered a query within 10 s");
+    await fetch(`${server.url}/customers/by-name/warm`);
+  }
+  let stale = 0;
+  // 8 clients, each moving one customer around three names and reading all
+  // three after every move: the name it left and the one it took are
+  // invalidated, the third is answered from the cache.
+  await Promise.all(Array.from({ length: 8 }, async (_, c) => {
+    const names = [0, 1, 2].map((n) => `P${c}-${n}`);
+    for (let i = 0; i < 40; i++) {
+      const name = names[i % 3] as string;
+      t.equal((await post(`k${c}`, name)).status, 200);
+      const answers = await Promise.all(names.map((n) => fetch(`${server.url}/customers/by-name/${n}`).then(json)));
+      for (const [j, n] of names.entries()) {
+        const expected = n === name ? [{ name, email: `k${c}@x.io` }] : [];
+        if (JSON.stringify(answers[j]) !== JSON.stringify(expected)) stale++;
+      }
+    }
+  }));
+  t.equal(stale, 0, "every answer, cached or not, saw the writes acknowledged before it");
+  const hits = (await metric('calyx_query_cache_requests_total{outcome="hit"}')) ?? 0;
+  t.ok(hits > 100, `answers came from the cache (${hits} hits)`);
+  t.ok(((await metric('calyx_query_cache_dropped_total{reason="invalidated"}')) ?? 0) > 100, "and writes dropped answers");
+});
+
+t.test("--query-cache-mb 0 turns the query cache off", async (t) => {
+  const dir = t.testdir();
+  const project = copyProject("customer-registry", dir);
+  const server = await startCalyx(["run", project, "--port", "0", "--data", `${dir}/data`, "--durability", "none", "--query-cache-mb", "0"]);
+  t.teardown(() => { server.proc.kill("SIGKILL"); });
+  await fetch(`${server.url}/customers/a`, { method: "POST", body: JSON.stringify({ name: "Ann", email: "a@x.io" }) });
+  for (let i = 0; i < 3; i++) t.same(await json(await fetch(`${server.url}/customers/by-name/Ann`)), [{ name: "Ann", email: "a@x.io" }]);
+  t.notMatch(await (await fetch(`${server.url}/_calyx/metrics`)).text(), /calyx_query_cache/);
+  const bad = await runCalyx(["run", project, "--port", "0", "--data", `${dir}/data2`, "--query-cache-mb", "-1"]);
+  t.equal(bad.code, 1);
+  t.equal(bad.stderr, "calyx: error: --query-cache-mb must be a number ≥ 0, got -1\n", "one line, no stack");
+  const port = await runCalyx(["run", project, "--port", "70000", "--data", `${dir}/data2`]);
+  t.equal(port.stderr, "calyx: error: --port must be 0..65535, got 70000\n");
 });
 
 t.test("SIGTERM drains and exits 0", async (t) => {

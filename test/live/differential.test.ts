@@ -11,12 +11,10 @@
 import Database from "better-sqlite3";
 import { isDeepStrictEqual } from "node:util";
 import t from "tap";
-import { compileView } from "../../src/query/compile-view.js";
-import { ViewCompileError } from "../../src/query/errors.js";
 import type { CompiledQuery, Row } from "../../src/query/types.js";
 import { LiveQueries } from "../../src/live/live-queries.js";
 import { Random } from "../query/oracle/random.js";
-import { randomQuery, renderCalyx, renderSqlite, sqliteParams, type GenQuery } from "../query/oracle/gen-query.js";
+import { compilableQueries, renderSqlite, sqliteParams, type GenQuery } from "../query/oracle/gen-query.js";
 import { randomRow, randomSchema, randomValue, sqliteName, sqliteRow, TAGS, type Schema } from "../query/oracle/schema.js";
 import { FakeSource } from "./helpers/fake-source.js";
 import { Recorder } from "./helpers/recorder.js";
@@ -57,20 +55,9 @@ interface Stats { checks: number; changes: number; resumed: number; resets: numb
 function runSeed(seed: number, stats: Stats): void {
   const r = new Random(seed * 7919 + 13);
   const schema: Schema = randomSchema(r);
-  const gens = new Map<string, GenQuery>();
-  const queries: Record<string, string> = {};
-  for (let i = 0; gens.size < 6 && i < 30; i++) {
-    const gen = randomQuery(r, schema);
-    const sql = renderCalyx(gen, TABLE);
-    try {
-      compileView({ name: "v", table: TABLE, queries: { q: { sql } } });
-    } catch (e) {
-      if (e instanceof ViewCompileError) continue;
-      throw e;
-    }
-    gens.set(`q${i}`, gen);
-    queries[`q${i}`] = sql;
-  }
+  const found = compilableQueries(r, schema, TABLE, 6, 30);
+  const gens = new Map<string, GenQuery>([...found].map(([name, q]) => [name, q.gen]));
+  const queries: Record<string, string> = Object.fromEntries([...found].map(([name, q]) => [name, q.sql]));
   const source = new FakeSource([{ name: "v", table: TABLE, queries }]);
   const live = new LiveQueries(source, { resumeGraceMs: 60_000, resumeChangesMax: r.pick([2, 8, 512]) });
   live.start();

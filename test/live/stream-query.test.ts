@@ -10,11 +10,10 @@ import { QueryChunks } from "../../src/live/query-chunks.js";
 import { liveShape } from "../../src/live/shape.js";
 import { makeQueryStreamer } from "../../src/http/stream-query.js";
 import { compileView } from "../../src/query/compile-view.js";
-import { ViewCompileError } from "../../src/query/errors.js";
 import type { ReadTxn } from "../../src/storage/store.js";
 import { MemoryTxn } from "../query/helpers/memory-txn.js";
 import { Random } from "../query/oracle/random.js";
-import { randomQuery, renderCalyx } from "../query/oracle/gen-query.js";
+import { compilableQueries } from "../query/oracle/gen-query.js";
 import { randomRow, randomSchema } from "../query/oracle/schema.js";
 import { FakeSource } from "./helpers/fake-source.js";
 
@@ -106,20 +105,9 @@ t.test("chunked reads equal the one-shot query for random queries and chunk size
     const r = new Random(seed * 31 + 7);
     const schema = randomSchema(r);
     const txn = new MemoryTxn();
-    const queries: Record<string, { sql: string }> = {};
-    const gens = [];
-    for (let i = 0; i < 6; i++) {
-      const gen = randomQuery(r, schema);
-      const sql = renderCalyx(gen, "t");
-      try {
-        compileView({ name: "v", table: "t", queries: { q: { sql } } });
-      } catch (e) {
-        if (e instanceof ViewCompileError) continue;
-        throw e;
-      }
-      queries[`q${i}`] = { sql };
-      gens.push({ name: `q${i}`, params: gen.params });
-    }
+    const found = compilableQueries(r, schema, "t", 6, 6);
+    const queries: Record<string, { sql: string }> = Object.fromEntries([...found].map(([name, q]) => [name, { sql: q.sql }]));
+    const gens = [...found].map(([name, q]) => ({ name, params: q.gen.params }));
     const view = compileView({ name: "v", table: "t", queries });
     for (let i = 0; i < 25; i++) view.applyRowChange(txn, `k${i}`, { ...randomRow(r, schema), id: `k${i}` });
     for (const g of gens) {

@@ -68,7 +68,7 @@ export class FakeSource implements LiveSource {
    * without them (as LMDB readers do while the commit syncs). settle(true)
    * makes them visible, settle(false) drops them (a failed commit).
    */
-  begin(writes: readonly { view: string; pk: string; row: Row | null }[]): { deltas: RowDelta[]; settle(durable: boolean): void } {
+  begin(writes: readonly { view: string; pk: string; row: Row | null }[]): { deltas: RowDelta[]; settle(durable: boolean, visible?: () => void): void } {
     const deltas: RowDelta[] = [];
     for (const w of writes) {
       const view = this.#views.get(w.view);
@@ -83,7 +83,9 @@ export class FakeSource implements LiveSource {
     }
     return {
       deltas,
-      settle: (durable) => {
+      // `visible` runs once a durable commit can be read and before the
+      // listeners hear of it (another thread read the store in between).
+      settle: (durable, visible) => {
         if (durable) {
           for (const w of writes) {
             const view = this.#views.get(w.view) as CompiledView;
@@ -93,6 +95,7 @@ export class FakeSource implements LiveSource {
             if (w.row === null) rows.delete(w.pk);
             else rows.set(w.pk, w.row);
           }
+          visible?.();
         }
         if (notify) for (const l of this.#listeners) l.settle(durable);
       },

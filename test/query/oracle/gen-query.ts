@@ -1,5 +1,7 @@
 // Random queries in the v1 subset, rendered twice: in Calyx SQL and in an
 // SQLite equivalent with the same semantics (ANY rewritten with json_each).
+import { compileView } from "../../../src/query/compile-view.js";
+import { ViewCompileError } from "../../../src/query/errors.js";
 import type { Random } from "./random.js";
 import type { Col, Schema } from "./schema.js";
 import { TAGS, randomValue, sqliteName } from "./schema.js";
@@ -217,6 +219,26 @@ export function sqliteParams(params: Record<string, unknown>, sql: string): Reco
   for (const [k, v] of Object.entries(params)) {
     if (!new RegExp(`:${k}\\b`).test(sql)) continue;
     out[k] = typeof v === "boolean" ? (v ? 1 : 0) : Array.isArray(v) ? JSON.stringify(v) : v;
+  }
+  return out;
+}
+
+/**
+ * Random queries that Calyx compiles (the others are skipped), named q<i>
+ * after the attempt that produced them: at most `want`, in `tries` attempts.
+ */
+export function compilableQueries(r: Random, s: Schema, table: string, want: number, tries: number): Map<string, { gen: GenQuery; sql: string }> {
+  const out = new Map<string, { gen: GenQuery; sql: string }>();
+  for (let i = 0; out.size < want && i < tries; i++) {
+    const gen = randomQuery(r, s);
+    const sql = renderCalyx(gen, table);
+    try {
+      compileView({ name: "v", table, queries: { q: { sql } } });
+    } catch (e) {
+      if (e instanceof ViewCompileError) continue;
+      throw e;
+    }
+    out.set(`q${i}`, { gen, sql });
   }
   return out;
 }

@@ -1,0 +1,276 @@
+// Answers of HTTP list queries, kept until a commit may have changed them.
+//
+// A view query is pure SQL over one table, so its answer changes only when a
+// commit changes a row that passes its WHERE. Each cached answer is filed in
+// the same routing index live queries use (route-index.ts: by hash for
+// `col = :p`, by interval for ranges, else "every change to the table"), and
+// every commit's row changes drop the answers they may touch. The rules that
+// make a hit as fresh as reading the store at that moment (docs/host.md
+// "Query result cache"):
+//
+//  - an answer is filled by a read that starts after its placeholder is
+//    filed (the worker takes a fresh snapshot for each query);
+//  - a commit drops what its rows touch twice: in `prepare`, before it can be
+//    visible to any reader, and in `settle`, once it is durable — the second
+//    pass drops placeholders filed in between, whose read may have missed it;
+//    in between, an answer the commit touches is not kept (its read may
+//    predate the commit, which other readers may already see);
+//  - a placeholder dropped before its answer arrives is not filled (the
+//    answer is still sent to the client that asked; it is just not kept);
+//  - a hot reload clears everything, and a table being built is not cached.
+import type { CompiledQuery, CompiledView, Row, RowDelta } from "../query/types.js";
+import { normalizeParams, pipelineKey, type Params } from "./params.js";
+import { RouteIndex } from "./route-index.js";
+import { routeSpec } from "./route-spec.js";
+import type { LiveSource } from "./source.js";
+
+export interface QueryCacheOptions {
+  /** Budget for cached answers (their text, keys and bookkeeping, approximately). */
+  readonly maxBytes: number;
+  /** Larger answers are not kept. Default: a sixteenth of maxBytes. */
+  readonly entryBytesMax?: number;
+}
+
+/** The default budget of `--query-cache-mb`. */
+export const QUERY_CACHE_DEFAULT_MB = 32;
+
+/** Bookkeeping per entry (key objects, map and index slots), counted against the budget. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/** A cached answer, or the placeholder of one being computed (body undefined). */
+export class QueryFill {
+  body: string | undefined = undefined;
+  bytes: number;
+  constructor(
+    readonly key: string,
+    readonly table: string,
+    readonly query: CompiledQuery,
+  ) {
+    this.bytes = key.length + ENTRY_OVERHEAD_BYTES;
+  }
+}
+
+export interface QueryCacheStats {
+  hits: number;
+  misses: number;
+  /** Answers kept. */
+  stores: number;
+  /** Answers and placeholders dropped because a commit touched rows they may depend on. */
+  invalidations: number;
+  /** Answers dropped to stay within the budget. */
+  evictions: number;
+  entries: number;
+  bytes: number;
+}
+
+type Source = Pick<LiveSource, "onCommit" | "onRoutesChanged" | "building">;
+
+export class QueryCache {
+  readonly #source: Source;
+  readonly #maxBytes: number;
+  readonly #entryBytesMax: number;
+  /** Key → entry, least recently used first. */
+  readonly #entries = new Map<string, QueryFill>();
+  readonly #routes = new Map<string, Map<CompiledQuery, RouteIndex<QueryFill>>>();
+  #bytes = 0;
+  /** The row changes of the commit between prepare and settle. */
+  #prepared: readonly RowDelta[] | undefined;
+  #unlisten: (() => void) | undefined;
+  readonly #stats = { hits: 0, misses: 0, stores: 0, invalidations: 0, evictions: 0 };
+
+  constructor(source: Source, options: QueryCacheOptions) {
+    this.#source = source;
+    this.#maxBytes = options.maxBytes;
+    this.#entryBytesMax = options.entryBytesMax ?? Math.floor(options.maxBytes / 16);
+  }
+
+  start(): void {
+    this.#unlisten = this.#source.onCommit({
+      prepare: (deltas) => {
+        this.#prepared = deltas;
+        this.#drop(deltas);
+      },
+      settle: () => {
+        const deltas = this.#prepared;
+        this.#prepared = undefined;
+        if (deltas !== undefined) this.#drop(deltas);
+      },
+    });
+    this.#source.onRoutesChanged(() => this.clear());
+  }
+
+  stop(): void {
+    this.#unlisten?.();
+    this.#unlisten = undefined;
+    this.clear();
+  }
+
+  /**
+   * The cached answer to this query (a string), or a placeholder to pass to
+   * fill() with the answer once computed, or undefined: not cacheable now
+   * (bad parameters, the view's table being built).
+   */
+  lookup(view: CompiledView, query: CompiledQuery, params: Params, variant: string): string | QueryFill | undefined {
+    if (this.#source.building(view.table)) {
+      this.#dropTable(view.table); // rows written by a build arrive as no row changes
+      return undefined;
+    }
+    let normalized: Record<string, unknown>;
+    try {
+      normalized = normalizeParams(query, params);
+    } catch {
+      return undefined; // the query's own error answer says what is wrong
+    }
+    const key = variant + pipelineKey(view.name, query, normalized);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      if (entry.body !== undefined) {
+        this.#stats.hits++;
+        this.#entries.delete(key);
+        this.#entries.set(key, entry);
+        return entry.body;
+      }
+      this.#stats.misses++;
+      return entry; // being computed: whichever answer arrives first fills it
+    }
+    this.#stats.misses++;
+    const fill = new QueryFill(key, view.table, query);
+    this.#entries.set(key, fill);
+    this.#bytes += fill.bytes;
+    this.#index(view.table, query).add(fill, normalized);
+    this.#evict();
+    return fill;
+  }
+
+  /**
+   * Keeps `body` as the answer of `fill`'s query, unless a commit or a reload
+   * dropped the placeholder meanwhile; null: no answer to keep (the worker
+   * declined or failed), the placeholder goes.
+   */
+  fill(fill: QueryFill, body: string | null): void {
+    if (this.#entries.get(fill.key) !== fill || fill.body !== undefined) return;
+    // While a commit syncs, a read may or may not have seen it: an answer
+    // it may change is not kept (the prepare dropped the older ones, and
+    // the settle would drop this one; keeping it until then could serve the
+    // state before the commit after a reader already saw the commit).
+    if (body === null || body.length > this.#entryBytesMax || (this.#prepared !== undefined && this.#touches(fill, this.#prepared))) {
+      this.#remove(fill);
+      return;
+    }
+    fill.body = body;
+    fill.bytes += body.length;
+    this.#bytes += body.length;
+    this.#stats.stores++;
+    this.#evict();
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#routes.clear();
+    this.#bytes = 0;
+  }
+
+  stats(): QueryCacheStats {
+    return { ...this.#stats, entries: this.#entries.size, bytes: this.#bytes };
+  }
+
+  /** Prometheus text for /_calyx/metrics. */
+  metrics(): string {
+    const s = this.stats();
+    return [
+      "# HELP calyx_query_cache_requests_total HTTP list queries looked up in the query result cache, by outcome.",
+      "# TYPE calyx_query_cache_requests_total counter",
+      `calyx_query_cache_requests_total{outcome="hit"} ${s.hits}`,
+      `calyx_query_cache_requests_total{outcome="miss"} ${s.misses}`,
+      "# HELP calyx_query_cache_dropped_total Cached answers dropped: a commit changed rows they may depend on (invalidated), or the budget was full (evicted).",
+      "# TYPE calyx_query_cache_dropped_total counter",
+      `calyx_query_cache_dropped_total{reason="invalidated"} ${s.invalidations}`,
+      `calyx_query_cache_dropped_total{reason="evicted"} ${s.evictions}`,
+      "# HELP calyx_query_cache_entries Answers (and placeholders) in the query result cache.",
+      "# TYPE calyx_query_cache_entries gauge",
+      `calyx_query_cache_entries ${s.entries}`,
+      "# HELP calyx_query_cache_bytes Approximate size of the query result cache.",
+      "# TYPE calyx_query_cache_bytes gauge",
+      `calyx_query_cache_bytes ${s.bytes}`,
+    ].join("\n") + "\n";
+  }
+
+  #index(table: string, query: CompiledQuery): RouteIndex<QueryFill> {
+    let byQuery = this.#routes.get(table);
+    if (byQuery === undefined) this.#routes.set(table, (byQuery = new Map()));
+    let index = byQuery.get(query);
+    if (index === undefined) byQuery.set(query, (index = new RouteIndex<QueryFill>(routeSpec(query.plan.filter))));
+    return index;
+  }
+
+  /** Drops every entry a row of these changes may belong to (before or after the change). */
+  #drop(deltas: readonly RowDelta[]): void {
+    if (this.#entries.size === 0) return;
+    const hits: QueryFill[] = [];
+    const hit = (f: QueryFill): void => {
+      hits.push(f);
+    };
+    for (const d of deltas) {
+      const byQuery = this.#routes.get(d.table);
+      if (byQuery === undefined) continue;
+      for (const index of byQuery.values()) {
+        if (d.old !== null) index.match(d.old as Row, hit);
+        if (d.new !== null) index.match(d.new as Row, hit);
+      }
+    }
+    for (const f of hits) {
+      if (this.#entries.get(f.key) !== f) continue; // already dropped (matched twice)
+      this.#stats.invalidations++;
+      this.#remove(f);
+    }
+  }
+
+  #touches(f: QueryFill, deltas: readonly RowDelta[]): boolean {
+    const index = this.#routes.get(f.table)?.get(f.query);
+    if (index === undefined) return false;
+    let found = false;
+    const hit = (g: QueryFill): void => {
+      if (g === f) found = true;
+    };
+    for (const d of deltas) {
+      if (d.table !== f.table) continue;
+      if (d.old !== null) index.match(d.old as Row, hit);
+      if (d.new !== null) index.match(d.new as Row, hit);
+      if (found) return true;
+    }
+    return false;
+  }
+
+  #dropTable(table: string): void {
+    const byQuery = this.#routes.get(table);
+    if (byQuery === undefined) return;
+    this.#routes.delete(table);
+    for (const [key, f] of this.#entries) {
+      if (f.table !== table) continue;
+      this.#entries.delete(key);
+      this.#bytes -= f.bytes;
+    }
+  }
+
+  #evict(): void {
+    while (this.#bytes > this.#maxBytes) {
+      const oldest = this.#entries.values().next();
+      if (oldest.done === true) break;
+      this.#stats.evictions++;
+      this.#remove(oldest.value);
+    }
+  }
+
+  #remove(f: QueryFill): void {
+    this.#entries.delete(f.key);
+    this.#bytes -= f.bytes;
+    const byQuery = this.#routes.get(f.table);
+    const index = byQuery?.get(f.query);
+    if (index === undefined) return;
+    index.delete(f);
+    if (index.size === 0) {
+      byQuery?.delete(f.query);
+      if (byQuery?.size === 0) this.#routes.delete(f.table);
+    }
+  }
+}
