@@ -33,6 +33,7 @@ options:
   --calyx PATH         use this Calyx entry (e.g. build/calyx.cjs or dist/calyx) instead of building the working tree
   --workers N          Calyx worker threads (default: Calyx's own default)
   --durability MODE    Calyx durability: full (default), batched, none
+  --query-cache-mb N   Calyx's query result cache budget (default: Calyx's own, 32; 0 = off: every query runs)
   --cpu-prof           write V8 CPU profiles of Calyx (main thread and workers) to bench/results/tmp/prof-*/ and summarise them
   --connections N      open-loop connections (default 128)
   --gen-procs N        load-generator processes (default 1: the machine has few cores)
@@ -52,6 +53,7 @@ function parse() {
       targets: { type: "string" },
       calyx: { type: "string" },
       workers: { type: "string" },
+      "query-cache-mb": { type: "string" },
       durability: { type: "string", default: "full" },
       "cpu-prof": { type: "boolean", default: false },
       connections: { type: "string", default: "128" },
@@ -192,6 +194,7 @@ async function main(): Promise<number> {
       process.stdout.write(`\n== ${scenario.name}${quick ? " (quick)" : ""} ==\n`);
       const session = new Session({
         quick, repeats: Number(values.repeats ?? (quick ? 1 : 3)), targets, workers: values.workers === undefined ? undefined : Number(values.workers),
+        queryCacheMb: values["query-cache-mb"] === undefined ? undefined : Number(values["query-cache-mb"]),
         durability, cpuProfDir, calyx, calyxUnavailable,
         quietWaitMs: Number(values["quiet-wait"] ?? (quick ? 0 : 20)) * 1000,
         generatorProcesses: Number(values["gen-procs"]), connections: Number(values.connections), overrides,

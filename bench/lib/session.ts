@@ -16,6 +16,8 @@ export interface SessionOptions {
   readonly repeats: number;
   readonly targets: readonly TargetName[];
   readonly workers: number | undefined;
+  /** Calyx's --query-cache-mb (undefined: its default). */
+  readonly queryCacheMb?: number | undefined;
   readonly durability: "full" | "batched" | "none";
   readonly cpuProfDir: string | undefined;
   readonly calyx: CalyxBuild | undefined;
@@ -99,7 +101,7 @@ export class Session {
   }
 
   /** Starts the wanted targets one by one; one that fails is recorded, not fatal. */
-  async startTargets(names: readonly TargetName[], opts: Omit<TargetOptions, "log" | "generator" | "calyx" | "workers" | "durability" | "cpuProfDir">): Promise<Target[]> {
+  async startTargets(names: readonly TargetName[], opts: Omit<TargetOptions, "log" | "generator" | "calyx" | "workers" | "durability" | "cpuProfDir" | "queryCacheMb">): Promise<Target[]> {
     const started: Target[] = [];
     for (const name of names) {
       if (!this.wants(name)) continue;
@@ -109,13 +111,14 @@ export class Session {
     return started;
   }
 
-  async startTarget(name: TargetName, opts: Omit<TargetOptions, "log" | "generator" | "calyx" | "workers" | "durability" | "cpuProfDir">): Promise<Target | undefined> {
+  async startTarget(name: TargetName, opts: Omit<TargetOptions, "log" | "generator" | "calyx" | "workers" | "durability" | "cpuProfDir" | "queryCacheMb">): Promise<Target | undefined> {
     this.log(`starting ${name}…`);
     try {
       const t = await startTarget(name, {
         ...opts, log: (l) => this.log(l), generator: this.generator,
         ...(this.options.calyx ? { calyx: this.options.calyx } : {}),
         ...(this.options.workers !== undefined ? { workers: this.options.workers } : {}),
+        ...(this.options.queryCacheMb !== undefined ? { queryCacheMb: this.options.queryCacheMb } : {}),
         durability: this.options.durability,
         ...(this.options.cpuProfDir !== undefined && name === "calyx" ? { cpuProfDir: this.options.cpuProfDir } : {}),
       });
@@ -180,7 +183,7 @@ export class Session {
   save<D>(scenario: string, settings: Record<string, unknown>, data: D, render: (r: ScenarioResult<D>) => string[]): ScenarioResult<D> {
     const draft: ScenarioResult<D> = {
       scenario, mode: this.options.quick ? "quick" : "full", machine: this.machine, fsyncAfter: probeFsync(), run: this.run,
-      settings: { ...settings, repeats: this.options.repeats, nice: getBenchNice(), connections: this.options.connections, generatorProcesses: this.options.generatorProcesses, workers: this.options.workers ?? "default", durability: this.options.durability, contendedWaits: this.contendedWaits },
+      settings: { ...settings, repeats: this.options.repeats, nice: getBenchNice(), connections: this.options.connections, generatorProcesses: this.options.generatorProcesses, workers: this.options.workers ?? "default", queryCacheMb: this.options.queryCacheMb ?? "default", durability: this.options.durability, contendedWaits: this.contendedWaits },
       unavailable: this.unavailable, data, summary: [],
     };
     const result: ScenarioResult<D> = { ...draft, summary: render(draft) };

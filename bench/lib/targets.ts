@@ -54,6 +54,8 @@ export interface TargetOptions {
   /** Reuse this data folder (kept on stop); default: a fresh temporary one (removed on stop). */
   readonly dataDir?: string;
   readonly workers?: number;
+  /** Calyx's --query-cache-mb. */
+  readonly queryCacheMb?: number;
   readonly durability?: "full" | "batched" | "none";
   /** Calyx project folder; default examples/customer-registry. */
   readonly project?: string;
@@ -165,6 +167,7 @@ async function launchFor(name: TargetName, opts: TargetOptions): Promise<Launch>
       const project = opts.project ?? join(REPO_DIR, "examples", "customer-registry");
       const runArgs = ["run", project, "--port", "0", "--data", dataDir, "--durability", opts.durability ?? "full", "--log-level", "warn"];
       if (opts.workers !== undefined) runArgs.push("--workers", String(opts.workers));
+      if (opts.queryCacheMb !== undefined) runArgs.push("--query-cache-mb", String(opts.queryCacheMb));
       if (build.isExecutable) return { command: build.entry, args: runArgs, dataDir, removeDataDir: fresh };
       return { command: process.execPath, args: [...prof, build.entry, ...runArgs], dataDir, removeDataDir: fresh };
     }

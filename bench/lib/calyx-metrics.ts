@@ -1,0 +1,32 @@
+// Calyx's query result cache, read from /_calyx/metrics around a step, so a
+// result says how many of its by-name queries the cache answered.
+
+export interface CacheCounters {
+  readonly hits: number;
+  readonly misses: number;
+}
+
+/** The cache's counters now, or undefined (not Calyx, cache off, or no answer). */
+export async function queryCacheCounters(host: string, port: number): Promise<CacheCounters | undefined> {
+  try {
+    const text = await (await fetch(`http://${host}:${port}/_calyx/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    return parseCacheCounters(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseCacheCounters(text: string): CacheCounters | undefined {
+  const hits = /^calyx_query_cache_requests_total\{outcome="hit"\} (\d+)$/m.exec(text);
+  const misses = /^calyx_query_cache_requests_total\{outcome="miss"\} (\d+)$/m.exec(text);
+  if (hits === null || misses === null) return undefined;
+  return { hits: Number(hits[1]), misses: Number(misses[1]) };
+}
+
+/** Share of the lookups between two readings that were hits (undefined: no lookups, or not measured). */
+export function hitShare(before: CacheCounters | undefined, after: CacheCounters | undefined): number | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  const hits = after.hits - before.hits;
+  const total = hits + after.misses - before.misses;
+  return total > 0 ? hits / total : undefined;
+}
