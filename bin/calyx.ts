@@ -7,7 +7,8 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { CliError, serve, type ServeOptions } from "../src/cli/serve.js";
-import { QUERY_CACHE_DEFAULT_MB } from "../src/live/query-cache.js";
+import { QUERY_CACHE_DEFAULT_MB } from "../src/live/limits.js";
+import { REPLY_CACHE_DEFAULT_MB } from "../src/host/reply-cache.js";
 import { fail, guarded } from "../src/cli/fail.js";
 import { viewsCommand } from "../src/cli/views-commands.js";
 import { storageCommands } from "../src/cli/storage-commands.js";
@@ -28,6 +29,7 @@ interface ServeArgs {
   "log-format": string | undefined;
   transport: string;
   "query-cache-mb": number;
+  "reply-cache-mb": number;
 }
 
 
@@ -43,17 +45,19 @@ const serveOptions = (y: ReturnType<typeof yargs>) =>
     .option("log-level", { choices: ["debug", "info", "warn", "error"], default: "info" })
     .option("log-format", { choices: ["json", "pretty"], describe: "default: json for run, pretty for dev" })
     .option("query-cache-mb", { type: "number", default: QUERY_CACHE_DEFAULT_MB, describe: "MiB of HTTP list-query answers kept until a commit changes their rows (0: off)" })
+    .option("reply-cache-mb", { type: "number", default: REPLY_CACHE_DEFAULT_MB, describe: "MiB of replies of pure commands kept until their entity is written (0: off)" })
     .option("transport", { choices: ["uws", "node"], default: "uws", describe: "HTTP server: uws (uWebSockets.js), or node (node:http: for platforms without a uWS build; no live queries)" });
 
 function toServe(args: ServeArgs, mode: "run" | "dev"): ServeOptions {
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new CliError(`--port must be 0..65535, got ${args.port}`);
   if (!Number.isFinite(args["query-cache-mb"]) || args["query-cache-mb"] < 0) throw new CliError(`--query-cache-mb must be a number ≥ 0, got ${args["query-cache-mb"]}`);
+  if (!Number.isFinite(args["reply-cache-mb"]) || args["reply-cache-mb"] < 0) throw new CliError(`--reply-cache-mb must be a number ≥ 0, got ${args["reply-cache-mb"]}`);
   if (args.workers !== undefined && (!Number.isInteger(args.workers) || args.workers < 1)) throw new CliError(`--workers must be a whole number ≥ 1, got ${args.workers}`);
   return {
     dir: args.dir, mode, port: args.port, host: args.host, data: args.data, workers: args.workers,
     durability: args.durability as Durability, bodyLimit: args["body-limit"], handlerTimeout: args["handler-timeout"],
     logLevel: args["log-level"] as LogLevel, logFormat: args["log-format"] as "json" | "pretty" | undefined,
-    transport: args.transport === "node" ? "node" : "uws", queryCacheMb: args["query-cache-mb"],
+    transport: args.transport === "node" ? "node" : "uws", queryCacheMb: args["query-cache-mb"], replyCacheMb: args["reply-cache-mb"],
   };
 }
 

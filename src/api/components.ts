@@ -53,6 +53,13 @@ export interface KeyValueCommand<S> {
   readonly key?: string;
   /** Time the handler may take before its worker is replaced (default: the runtime's). */
   readonly timeoutMs?: number;
+  /**
+   * The reply depends only on the state, the command's body and the entity id
+   * (not on headers, time or randomness), and the handler never writes: the
+   * server may then answer a repeated call from memory until the entity is
+   * written again (docs/host.md "Reply cache").
+   */
+  readonly pure?: boolean;
   // Method syntax on purpose: handlers may narrow `command` to their own type.
   handler(state: S, command: unknown, ctx: KeyValueContext<S>): Effect<unknown>;
 }
@@ -61,6 +68,8 @@ export interface EventSourcedCommand<S, E> {
   readonly http?: string;
   readonly key?: string;
   readonly timeoutMs?: number;
+  /** As for key-value entities: the reply depends only on state, body and id, and the handler persists nothing. */
+  readonly pure?: boolean;
   handler(state: S, command: unknown, ctx: EventSourcedContext<S, E>): Effect<unknown>;
 }
 

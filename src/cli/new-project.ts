@@ -29,6 +29,7 @@ export const customer = keyValueEntity({
     },
     get: {
       http: "GET /customers/:id",
+      pure: true, // the reply depends on the state only: repeated reads may be answered from memory
       handler: (state, _command, ctx) => (state ? ctx.reply(state) : ctx.error(404, \`no customer \${ctx.entityId}\`)),
     },
   },

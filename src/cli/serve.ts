@@ -32,6 +32,8 @@ export interface ServeOptions {
   readonly transport: "uws" | "node";
   /** MiB of HTTP list-query answers to keep (0: off; default QUERY_CACHE_DEFAULT_MB). */
   readonly queryCacheMb?: number;
+  /** MiB of replies of pure commands to keep (0: off; default REPLY_CACHE_DEFAULT_MB). */
+  readonly replyCacheMb?: number;
 }
 
 export { CliError };
@@ -84,6 +86,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       workers,
       durability: options.durability,
       handlerTimeoutMs: options.handlerTimeout,
+      ...(options.replyCacheMb !== undefined ? { replyCacheBytes: Math.floor(options.replyCacheMb * 2 ** 20) } : {}),
     });
   } catch (error) {
     if (error instanceof ProjectError) {

@@ -111,7 +111,10 @@ export function discover(projectDir: string, modules: readonly { file: string; e
         }
       }
       const timeoutMs = typeof cmd["timeoutMs"] === "number" ? cmd["timeoutMs"] : undefined;
-      list.push({ name, http, key, timeoutMs });
+      if (cmd["pure"] !== undefined && typeof cmd["pure"] !== "boolean") {
+        problem("ERR_COMMAND_PURE", c.file, `${c.file}: ${c.name}.${name}: pure must be true or false, got ${JSON.stringify(cmd["pure"])}`);
+      }
+      list.push({ name, http, key, timeoutMs, ...(cmd["pure"] === true ? { pure: true } : {}) });
     }
     entityManifests.push({ name: c.name, kind: c.kind as EntityManifest["kind"], file: c.file, commands: list });
   }

@@ -53,6 +53,8 @@ export interface CommandManifest {
   /** Path parameter holding the entity id. */
   readonly key: string | undefined;
   readonly timeoutMs: number | undefined;
+  /** Declared `pure: true`: its reply depends only on state, body and id, and it writes nothing (its replies may be kept). */
+  readonly pure?: boolean;
 }
 
 export interface ViewManifest {

@@ -1,5 +1,37 @@
 // Counters for /_calyx/metrics, in Prometheus' text format.
 
+/** What a cache reports (the reply cache, the query result cache). */
+export interface CacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  /** Entries dropped because a write may have changed them. */
+  readonly invalidations: number;
+  /** Entries dropped to stay within the budget. */
+  readonly evictions: number;
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+function cacheLines(name: string, what: string, s: CacheStats): string[] {
+  const m = `calyx_${name}_cache`;
+  return [
+    `# HELP ${m}_requests_total ${what} looked up in the ${name} cache, by outcome.`,
+    `# TYPE ${m}_requests_total counter`,
+    `${m}_requests_total{outcome="hit"} ${s.hits}`,
+    `${m}_requests_total{outcome="miss"} ${s.misses}`,
+    `# HELP ${m}_dropped_total Cached answers dropped: a write may have changed them (invalidated), or the budget was full (evicted).`,
+    `# TYPE ${m}_dropped_total counter`,
+    `${m}_dropped_total{reason="invalidated"} ${s.invalidations}`,
+    `${m}_dropped_total{reason="evicted"} ${s.evictions}`,
+    `# HELP ${m}_entries Answers (and placeholders) in the ${name} cache.`,
+    `# TYPE ${m}_entries gauge`,
+    `${m}_entries ${s.entries}`,
+    `# HELP ${m}_bytes Approximate size of the ${name} cache.`,
+    `# TYPE ${m}_bytes gauge`,
+    `${m}_bytes ${s.bytes}`,
+  ];
+}
+
 export class Metrics {
   readonly #commands = new Map<string, number>();
   readonly #queries = new Map<string, number>();
@@ -7,11 +39,11 @@ export class Metrics {
   /** List queries over HTTP answered by a worker, and those it declined (answered on the main thread). */
   #offloaded = 0;
   #declined = 0;
-  readonly #extra: (() => string)[] = [];
+  readonly #caches: { name: string; what: string; stats: () => CacheStats }[] = [];
 
-  /** Adds lines (Prometheus text, ending in a newline) to every render. */
-  add(render: () => string): void {
-    this.#extra.push(render);
+  /** Reports a cache as calyx_<name>_cache_* (`what`: what it looks up, for the help text). */
+  addCache(name: string, what: string, stats: () => CacheStats): void {
+    this.#caches.push({ name, what, stats });
   }
 
   command(component: string, command: string, outcome: string): void {
@@ -48,6 +80,7 @@ export class Metrics {
       "# TYPE calyx_heap_used_bytes gauge",
       `calyx_heap_used_bytes ${process.memoryUsage().heapUsed}`,
     ];
-    return lines.join("\n") + "\n" + this.#extra.map((r) => r()).join("");
+    for (const c of this.#caches) lines.push(...cacheLines(c.name, c.what, c.stats()));
+    return lines.join("\n") + "\n";
   }
 }

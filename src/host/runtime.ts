@@ -13,9 +13,10 @@ import { HostError, ProjectError } from "./errors.js";
 import type { LogFn } from "./logger.js";
 import type { EndpointRequestData, FromWorker, Manifest, RequestData, ViewManifest } from "./messages.js";
 import { ViewBuilder } from "./view-builder.js";
+import { REPLY_CACHE_DEFAULT_MB, ReplyCache, type ReplySlot } from "./reply-cache.js";
 import { parseRoute } from "./discovery.js";
 import { WORKER_HEAP_MB_DEFAULT, WorkerPool, type PoolOptions } from "./worker-pool.js";
-import { Metrics } from "./metrics.js";
+import { Metrics, type CacheStats } from "./metrics.js";
 
 export interface RuntimeOptions {
   readonly projectDir: string;
@@ -30,6 +31,8 @@ export interface RuntimeOptions {
   readonly commitQueueMax: number;
   /** Writes in one transaction at most. */
   readonly commitBatchMax: number;
+  /** Budget of the replies of pure commands kept on the main thread (`--reply-cache-mb`); 0 turns it off. */
+  readonly replyCacheBytes?: number;
   readonly log: LogFn;
 }
 
@@ -40,6 +43,7 @@ export const RUNTIME_DEFAULTS = {
   workerQueueMax: 10_000,
   commitQueueMax: 50_000,
   commitBatchMax: 1_024,
+  replyCacheBytes: REPLY_CACHE_DEFAULT_MB * 2 ** 20,
 };
 
 export interface RouteEntry {
@@ -73,11 +77,22 @@ export class Runtime {
   readonly #lastCommit = new Map<string, Promise<unknown>>();
   readonly #metrics = new Metrics();
   readonly #builder: ViewBuilder;
+  /** Replies of pure commands (docs/host.md "Reply cache"); undefined when turned off. */
+  readonly #replies: ReplyCache | undefined;
+  /** "component.command" of the pure commands of the current generation. */
+  #pure: ReadonlySet<string>;
+  /** Per entity: commands sent to its worker and not answered yet (their writes may be in its state already). */
+  readonly #inFlight = new Map<string, number>();
 
   private constructor(options: RuntimeOptions, store: Store, gen: Generation) {
     this.#options = options;
     this.#store = store;
     this.#gen = gen;
+    this.#pure = pureCommands(gen.manifest);
+    const replyBytes = options.replyCacheBytes ?? 0;
+    this.#replies = replyBytes > 0 ? new ReplyCache(replyBytes) : undefined;
+    const replies = this.#replies;
+    if (replies !== undefined) this.#metrics.addCache("reply", "Calls of pure commands", () => replies.stats());
     this.#builder = new ViewBuilder(store, (table, states, events, ids) => this.#gen.pool.rows(table, states, events, ids), options.log);
     const hook: CommitHook = {
       apply: (txn, write: EntityWrite) => {
@@ -172,6 +187,8 @@ export class Runtime {
       await this.#gen.pool.drain();
       await Promise.allSettled([...this.#lastCommit.values()]);
       this.#gen = await next();
+      this.#pure = pureCommands(this.#gen.manifest);
+      this.#replies?.clear();
       // New or changed views start rebuilding before any new command runs.
       this.#builder.ensure(this.#viewList());
       for (const listener of this.#routeListeners) listener(this.routes());
@@ -266,20 +283,42 @@ export class Runtime {
     if (id === "") throw new HostError("ERR_BAD_REQUEST", "the entity id is empty");
     if (this.#gate) await this.#gate;
     const key = `${component}\u0000${id}`;
+    // A pure command's reply, kept until the entity is written. A call is
+    // looked up only when nothing sent to the entity is unanswered or
+    // uncommitted: its reply then reflects durable state only.
+    let slot: ReplySlot | undefined;
+    const pure = this.#replies !== undefined && this.#pure.has(`${component}.${command}`);
+    if (pure && this.#replies !== undefined && !this.#lastCommit.has(key) && !this.#inFlight.has(key)) {
+      slot = this.#replies.lookup(key, command, body);
+      if (slot?.filled === true) {
+        this.#metrics.command(component, command, "ok");
+        return slot.value;
+      }
+    }
     let outcome;
+    this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
     try {
       outcome = await this.#gen.pool.call(component, id, command, body, request);
     } catch (error) {
+      if (slot !== undefined) this.#replies?.abandon(slot);
       this.#metrics.command(component, command, errorCode(error));
       throw error;
+    } finally {
+      const n = (this.#inFlight.get(key) ?? 1) - 1;
+      if (n <= 0) this.#inFlight.delete(key);
+      else this.#inFlight.set(key, n);
     }
     if (!outcome.write) {
+      if (slot !== undefined) this.#replies?.fill(slot, outcome.value);
       // Read-your-writes: never reply before the writes this reply saw are durable.
       const before = this.#lastCommit.get(key);
       if (before) await before.catch(() => undefined);
       this.#metrics.command(component, command, "ok");
       return outcome.value;
     }
+    // What was kept for this entity is older than this write (before its commit: see reply-cache.ts).
+    this.#replies?.dropEntity(key);
+    if (pure) this.#warnImpure(component, command);
     const commit = this.#committer.submit(outcome.write);
     this.#lastCommit.set(key, commit);
     try {
@@ -289,11 +328,21 @@ export class Runtime {
     } catch (error) {
       // The worker computed later commands on state that is not stored: it must reload.
       this.#gen.pool.invalidate(component, id);
+      this.#replies?.dropEntity(key);
       this.#metrics.command(component, command, errorCode(error));
       throw error;
     } finally {
       if (this.#lastCommit.get(key) === commit) this.#lastCommit.delete(key);
     }
+  }
+
+  readonly #warnedImpure = new Set<string>();
+
+  #warnImpure(component: string, command: string): void {
+    const name = `${component}.${command}`;
+    if (this.#warnedImpure.has(name)) return;
+    this.#warnedImpure.add(name);
+    this.#options.log("warn", `${name} is declared pure but wrote the entity (the write is kept): a pure command must not write; remove pure: true`, { component, command });
   }
 
   /** Runs an endpoint route on a worker; resolves with its JSON response. */
@@ -353,9 +402,9 @@ export class Runtime {
     this.#metrics.query(viewName, queryName);
   }
 
-  /** Adds lines to /_calyx/metrics (Prometheus text, ending in a newline). */
-  addMetrics(render: () => string): void {
-    this.#metrics.add(render);
+  /** Reports a cache in /_calyx/metrics as calyx_<name>_cache_*. */
+  addCacheMetrics(name: string, what: string, stats: () => CacheStats): void {
+    this.#metrics.addCache(name, what, stats);
   }
 
   /** Prometheus text for /_calyx/metrics. */
@@ -392,4 +441,11 @@ export { compileViews, type CompiledViews } from "./compile-views.js";
 function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : "ERR_INTERNAL";
+}
+
+/** "component.command" of every command declared `pure: true`. */
+function pureCommands(manifest: Manifest): Set<string> {
+  const out = new Set<string>();
+  for (const e of manifest.entities) for (const c of e.commands) if (c.pure === true) out.add(`${e.name}.${c.name}`);
+  return out;
 }

@@ -4,8 +4,9 @@
 // and pass `extend` / `streamQuery` to UwsServer.
 import type * as UWS from "uWebSockets.js";
 import { LiveQueries } from "../live/live-queries.js";
-import type { LiveLimits } from "../live/limits.js";
-import { QUERY_CACHE_DEFAULT_MB, QueryCache } from "../live/query-cache.js";
+import { QUERY_CACHE_DEFAULT_MB, type LiveLimits } from "../live/limits.js";
+import { QueryCache } from "../live/query-cache.js";
+import type { CacheStats } from "../host/metrics.js";
 import type { LiveSource } from "../live/source.js";
 import { registerPublicFiles } from "./public-files.js";
 import { makeQueryStreamer, type QueryStreamer, type StreamRuntime } from "./stream-query.js";
@@ -38,8 +39,8 @@ export interface LiveAttachment {
 
 /** What attachLive needs from the runtime. */
 export type LiveRuntime = Omit<LiveSource, "building"> & CommandService & StreamRuntime & {
-  /** Adds lines to /_calyx/metrics. */
-  addMetrics?(render: () => string): void;
+  /** Reports a cache in /_calyx/metrics. */
+  addCacheMetrics?(name: string, what: string, stats: () => CacheStats): void;
 };
 
 export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAttachment {
@@ -62,7 +63,7 @@ export function attachLive(runtime: LiveRuntime, options: AttachOptions): LiveAt
   const queryCache = cacheBytes > 0 ? new QueryCache(source, { maxBytes: cacheBytes }) : undefined;
   if (queryCache !== undefined) {
     queryCache.start();
-    runtime.addMetrics?.(() => queryCache.metrics());
+    runtime.addCacheMetrics?.("query", "HTTP list queries", () => queryCache.stats());
   }
   const streamer = makeQueryStreamer(runtime, live, { log: options.log, sendBufferBytesMax: options.sendBufferBytesMax ?? WS_DEFAULTS.sendBufferBytesMax, cache: queryCache });
   return {

@@ -30,3 +30,6 @@ export const LIVE_DEFAULTS: LiveLimits = {
 
 /** Rows read per snapshot read when an HTTP response streams a query (each chunk is one consistent read). */
 export const STREAM_CHUNK_ROWS = 512;
+
+/** The default budget of the query result cache (`--query-cache-mb`, src/live/query-cache.ts). */
+export const QUERY_CACHE_DEFAULT_MB = 32;

@@ -18,6 +18,7 @@
 //  - a placeholder dropped before its answer arrives is not filled (the
 //    answer is still sent to the client that asked; it is just not kept);
 //  - a hot reload clears everything, and a table being built is not cached.
+import type { CacheStats } from "../host/metrics.js";
 import type { CompiledQuery, CompiledView, Row, RowDelta } from "../query/types.js";
 import { normalizeParams, pipelineKey, type Params } from "./params.js";
 import { RouteIndex } from "./route-index.js";
@@ -30,9 +31,6 @@ export interface QueryCacheOptions {
   /** Larger answers are not kept. Default: a sixteenth of maxBytes. */
   readonly entryBytesMax?: number;
 }
-
-/** The default budget of `--query-cache-mb`. */
-export const QUERY_CACHE_DEFAULT_MB = 32;
 
 /** Bookkeeping per entry (key objects, map and index slots), counted against the budget. */
 const ENTRY_OVERHEAD_BYTES = 256;
@@ -50,18 +48,8 @@ export class QueryFill {
   }
 }
 
-export interface QueryCacheStats {
-  hits: number;
-  misses: number;
-  /** Answers kept. */
-  stores: number;
-  /** Answers and placeholders dropped because a commit touched rows they may depend on. */
-  invalidations: number;
-  /** Answers dropped to stay within the budget. */
-  evictions: number;
-  entries: number;
-  bytes: number;
-}
+/** The CacheStats of /_calyx/metrics (invalidations: dropped by commits), and how many answers were kept. */
+export type QueryCacheStats = CacheStats & { readonly stores: number };
 
 type Source = Pick<LiveSource, "onCommit" | "onRoutesChanged" | "building">;
 
@@ -172,27 +160,6 @@ export class QueryCache {
 
   stats(): QueryCacheStats {
     return { ...this.#stats, entries: this.#entries.size, bytes: this.#bytes };
-  }
-
-  /** Prometheus text for /_calyx/metrics. */
-  metrics(): string {
-    const s = this.stats();
-    return [
-      "# HELP calyx_query_cache_requests_total HTTP list queries looked up in the query result cache, by outcome.",
-      "# TYPE calyx_query_cache_requests_total counter",
-      `calyx_query_cache_requests_total{outcome="hit"} ${s.hits}`,
-      `calyx_query_cache_requests_total{outcome="miss"} ${s.misses}`,
-      "# HELP calyx_query_cache_dropped_total Cached answers dropped: a commit changed rows they may depend on (invalidated), or the budget was full (evicted).",
-      "# TYPE calyx_query_cache_dropped_total counter",
-      `calyx_query_cache_dropped_total{reason="invalidated"} ${s.invalidations}`,
-      `calyx_query_cache_dropped_total{reason="evicted"} ${s.evictions}`,
-      "# HELP calyx_query_cache_entries Answers (and placeholders) in the query result cache.",
-      "# TYPE calyx_query_cache_entries gauge",
-      `calyx_query_cache_entries ${s.entries}`,
-      "# HELP calyx_query_cache_bytes Approximate size of the query result cache.",
-      "# TYPE calyx_query_cache_bytes gauge",
-      `calyx_query_cache_bytes ${s.bytes}`,
-    ].join("\n") + "\n";
   }
 
   #index(table: string, query: CompiledQuery): RouteIndex<QueryFill> {

@@ -119,7 +119,51 @@ t.test("cached query answers follow every acknowledged write", async (t) => {
   t.ok(((await metric('calyx_query_cache_dropped_total{reason="invalidated"}')) ?? 0) > 100, "and writes dropped answers");
 });
 
-t.test("--query-cache-mb 0 turns the query cache off", async (t) => {
+t.test("reads of a pure command never return a state older than an acknowledged write", async (t) => {
+  // One writer per customer numbers its writes; readers read at random. A
+  // read issued after write n was acknowledged must return n or later, and
+  // never a write not yet issued — whether the reply cache or a worker
+  // answered. The reads outnumber the writes, so many are hits.
+  const { server, post } = await startRegistry(t);
+  const ids = ["r0", "r1", "r2", "r3"];
+  const acked = new Map(ids.map((id) => [id, -1]));
+  const issued = new Map(ids.map((id) => [id, -1]));
+  let done = false;
+  const problems: string[] = [];
+  const writers = ids.map(async (id) => {
+    for (let n = 0; n < 60; n++) {
+      issued.set(id, n);
+      t.equal((await post(id, `n${n}`)).status, 200);
+      acked.set(id, n);
+    }
+  });
+  let reads = 0;
+  const readers = Array.from({ length: 6 }, async (_, r) => {
+    for (let i = 0; !done; i++) {
+      const id = ids[(r + i) % ids.length] as string;
+      const floor = acked.get(id) as number;
+      const res = await fetch(`${server.url}/customers/${id}`);
+      reads++;
+      if (res.status === 404) {
+        if (floor >= 0) problems.push(`${id}: 404 after write ${floor} was acknowledged`);
+        continue;
+      }
+      const n = Number(((await res.json()) as { name: string }).name.slice(1));
+      if (n < floor) problems.push(`${id}: read n${n} after n${floor} was acknowledged`);
+      if (n > (issued.get(id) as number)) problems.push(`${id}: read n${n} before it was written`);
+    }
+  });
+  await Promise.all(writers);
+  done = true;
+  await Promise.all(readers);
+  t.same(problems, [], `${reads} reads`);
+  const text = await (await fetch(`${server.url}/_calyx/metrics`)).text();
+  const hits = Number(/^calyx_reply_cache_requests_total\{outcome="hit"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+  t.ok(hits > 50, `some reads came from the reply cache (${hits} hits of ${reads})`);
+  for (const id of ids) t.same(await json(await fetch(`${server.url}/customers/${id}`)), { name: "n59", email: `${id}@x.io` });
+});
+
+t.test("--query-cache-mb 0 and --reply-cache-mb 0 turn the caches off", async (t) => {
   const dir = t.testdir();
   const project = copyProject("customer-registry", dir);
   const server = await startCalyx(["run", project, "--port", "0", "--data", `${dir}/data`, "--durability", "none", "--query-cache-mb", "0"]);
@@ -127,6 +171,11 @@ t.test("--query-cache-mb 0 turns the query cache off", async (t) => {
   await fetch(`${server.url}/customers/a`, { method: "POST", body: JSON.stringify({ name: "Ann", email: "a@x.io" }) });
   for (let i = 0; i < 3; i++) t.same(await json(await fetch(`${server.url}/customers/by-name/Ann`)), [{ name: "Ann", email: "a@x.io" }]);
   t.notMatch(await (await fetch(`${server.url}/_calyx/metrics`)).text(), /calyx_query_cache/);
+  const noReplies = await startCalyx(["run", project, "--port", "0", "--data", `${dir}/data3`, "--durability", "none", "--reply-cache-mb", "0"]);
+  t.teardown(() => { noReplies.proc.kill("SIGKILL"); });
+  await fetch(`${noReplies.url}/customers/a`, { method: "POST", body: JSON.stringify({ name: "Ann", email: "a@x.io" }) });
+  for (let i = 0; i < 3; i++) t.same(await json(await fetch(`${noReplies.url}/customers/a`)), { name: "Ann", email: "a@x.io" });
+  t.notMatch(await (await fetch(`${noReplies.url}/_calyx/metrics`)).text(), /calyx_reply_cache/, "--reply-cache-mb 0 turns the reply cache off");
   const bad = await runCalyx(["run", project, "--port", "0", "--data", `${dir}/data2`, "--query-cache-mb", "-1"]);
   t.equal(bad.code, 1);
   t.equal(bad.stderr, "calyx: error: --query-cache-mb must be a number ≥ 0, got -1\n", "one line, no stack");

@@ -56,3 +56,19 @@ t.test("no components at all is a problem", async (t) => {
   const d = discover("/p", [{ file: "/p/src/a.ts", exports: { x: 1 } }]);
   t.same(d.problems.map((p) => p.code), ["ERR_NO_COMPONENTS"]);
 });
+
+t.test("pure: true is carried to the manifest; anything but a boolean is a problem", async (t) => {
+  const box = keyValueEntity({ name: "box", initialState: () => 0, commands: {
+    get: { pure: true, handler: (s, _c, ctx) => ctx.reply(s) },
+    set: { handler: (_s, c: number, ctx) => ctx.update(c).reply("ok") },
+  } });
+  const d = discover("/p", [{ file: "/p/src/box.ts", exports: { box } }]);
+  t.same(d.problems, []);
+  t.same(d.manifest.entities[0]?.commands.map((c) => [c.name, c.pure === true]), [["get", true], ["set", false]]);
+  const bad = keyValueEntity({ name: "bad", initialState: () => 0, commands: {
+    get: { pure: "yes" as unknown as boolean, handler: (s, _c, ctx) => ctx.reply(s) },
+  } });
+  const e = discover("/p", [{ file: "/p/src/bad.ts", exports: { bad } }]);
+  t.same(e.problems.map((p) => p.code), ["ERR_COMMAND_PURE"]);
+  t.match(e.problems[0]?.message, /src\/bad\.ts: bad\.get: pure must be true or false, got "yes"/);
+});

@@ -29,6 +29,9 @@ export const customer = keyValueEntity({
     },
     get: {
       http: "GET /customers/:id",
+      // The reply depends on the state only: the server may answer repeated
+      // reads from memory until the customer is written again.
+      pure: true,
       handler: (state, _command, ctx) =>
         state === null ? ctx.error(404, `no customer with id ${ctx.entityId}`) : ctx.reply(state),
     },
