@@ -34,6 +34,7 @@ options:
   --workers N          Calyx worker threads (default: Calyx's own default)
   --durability MODE    Calyx durability: full (default), batched, none
   --query-cache-mb N   Calyx's query result cache budget (default: Calyx's own, 32; 0 = off: every query runs)
+  --reply-cache-mb N   Calyx's reply cache budget for pure commands (default: Calyx's own, 32; 0 = off)
   --cpu-prof           write V8 CPU profiles of Calyx (main thread and workers) to bench/results/tmp/prof-*/ and summarise them
   --connections N      open-loop connections (default 128)
   --gen-procs N        load-generator processes (default 1: the machine has few cores)
@@ -54,6 +55,7 @@ function parse() {
       calyx: { type: "string" },
       workers: { type: "string" },
       "query-cache-mb": { type: "string" },
+      "reply-cache-mb": { type: "string" },
       durability: { type: "string", default: "full" },
       "cpu-prof": { type: "boolean", default: false },
       connections: { type: "string", default: "128" },
@@ -195,6 +197,7 @@ async function main(): Promise<number> {
       const session = new Session({
         quick, repeats: Number(values.repeats ?? (quick ? 1 : 3)), targets, workers: values.workers === undefined ? undefined : Number(values.workers),
         queryCacheMb: values["query-cache-mb"] === undefined ? undefined : Number(values["query-cache-mb"]),
+        replyCacheMb: values["reply-cache-mb"] === undefined ? undefined : Number(values["reply-cache-mb"]),
         durability, cpuProfDir, calyx, calyxUnavailable,
         quietWaitMs: Number(values["quiet-wait"] ?? (quick ? 0 : 20)) * 1000,
         generatorProcesses: Number(values["gen-procs"]), connections: Number(values.connections), overrides,

@@ -18,6 +18,8 @@ export interface SessionOptions {
   readonly workers: number | undefined;
   /** Calyx's --query-cache-mb (undefined: its default). */
   readonly queryCacheMb?: number | undefined;
+  /** Calyx's --reply-cache-mb (undefined: its default). */
+  readonly replyCacheMb?: number | undefined;
   readonly durability: "full" | "batched" | "none";
   readonly cpuProfDir: string | undefined;
   readonly calyx: CalyxBuild | undefined;
@@ -101,7 +103,7 @@ export class Session {
   }
 
   /** Starts the wanted targets one by one; one that fails is recorded, not fatal. */
-  async startTargets(names: readonly TargetName[], opts: Omit<TargetOptions, "log" | "generator" | "calyx" | "workers" | "durability" | "cpuProfDir" | "queryCacheMb">): Promise<Target[]> {
+  async startTargets(names: readonly TargetName[], opts: Omit<TargetOptions, "log" | "generator" | "calyx" | "workers" | "durability" | "cpuProfDir" | "queryCacheMb" | "replyCacheMb">): Promise<Target[]> {
     const started: Target[] = [];
     for (const name of names) {
       if (!this.wants(name)) continue;
@@ -111,7 +113,7 @@ export class Session {
     return started;
   }
 
-  async startTarget(name: TargetName, opts: Omit<TargetOptions, "log" | "generator" | "calyx" | "workers" | "durability" | "cpuProfDir" | "queryCacheMb">): Promise<Target | undefined> {
+  async startTarget(name: TargetName, opts: Omit<TargetOptions, "log" | "generator" | "calyx" | "workers" | "durability" | "cpuProfDir" | "queryCacheMb" | "replyCacheMb">): Promise<Target | undefined> {
     this.log(`starting ${name}…`);
     try {
       const t = await startTarget(name, {
@@ -119,6 +121,7 @@ export class Session {
         ...(this.options.calyx ? { calyx: this.options.calyx } : {}),
         ...(this.options.workers !== undefined ? { workers: this.options.workers } : {}),
         ...(this.options.queryCacheMb !== undefined ? { queryCacheMb: this.options.queryCacheMb } : {}),
+        ...(this.options.replyCacheMb !== undefined ? { replyCacheMb: this.options.replyCacheMb } : {}),
         durability: this.options.durability,
         ...(this.options.cpuProfDir !== undefined && name === "calyx" ? { cpuProfDir: this.options.cpuProfDir } : {}),
       });
@@ -183,7 +186,7 @@ export class Session {
   save<D>(scenario: string, settings: Record<string, unknown>, data: D, render: (r: ScenarioResult<D>) => string[]): ScenarioResult<D> {
     const draft: ScenarioResult<D> = {
       scenario, mode: this.options.quick ? "quick" : "full", machine: this.machine, fsyncAfter: probeFsync(), run: this.run,
-      settings: { ...settings, repeats: this.options.repeats, nice: getBenchNice(), connections: this.options.connections, generatorProcesses: this.options.generatorProcesses, workers: this.options.workers ?? "default", queryCacheMb: this.options.queryCacheMb ?? "default", durability: this.options.durability, contendedWaits: this.contendedWaits },
+      settings: { ...settings, repeats: this.options.repeats, nice: getBenchNice(), connections: this.options.connections, generatorProcesses: this.options.generatorProcesses, workers: this.options.workers ?? "default", queryCacheMb: this.options.queryCacheMb ?? "default", replyCacheMb: this.options.replyCacheMb ?? "default", durability: this.options.durability, contendedWaits: this.contendedWaits },
       unavailable: this.unavailable, data, summary: [],
     };
     const result: ScenarioResult<D> = { ...draft, summary: render(draft) };

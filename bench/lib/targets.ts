@@ -56,6 +56,8 @@ export interface TargetOptions {
   readonly workers?: number;
   /** Calyx's --query-cache-mb. */
   readonly queryCacheMb?: number;
+  /** Calyx's --reply-cache-mb. */
+  readonly replyCacheMb?: number;
   readonly durability?: "full" | "batched" | "none";
   /** Calyx project folder; default examples/customer-registry. */
   readonly project?: string;
@@ -168,6 +170,7 @@ async function launchFor(name: TargetName, opts: TargetOptions): Promise<Launch>
       const runArgs = ["run", project, "--port", "0", "--data", dataDir, "--durability", opts.durability ?? "full", "--log-level", "warn"];
       if (opts.workers !== undefined) runArgs.push("--workers", String(opts.workers));
       if (opts.queryCacheMb !== undefined) runArgs.push("--query-cache-mb", String(opts.queryCacheMb));
+      if (opts.replyCacheMb !== undefined) runArgs.push("--reply-cache-mb", String(opts.replyCacheMb));
       if (build.isExecutable) return { command: build.entry, args: runArgs, dataDir, removeDataDir: fresh };
       return { command: process.execPath, args: [...prof, build.entry, ...runArgs], dataDir, removeDataDir: fresh };
     }

@@ -7,8 +7,8 @@
 import type { StepResult } from "../lib/generator.js";
 import { defineScenario } from "../lib/scenario.js";
 import type { ScenarioResult, Session } from "../lib/session.js";
-import { hitShare, queryCacheCounters } from "../lib/calyx-metrics.js";
-import { check, fmt, fmtRatio, num, pct, ratio, spread, table } from "../lib/stats.js";
+import { cacheCounters, hitShare, type CacheName } from "../lib/calyx-metrics.js";
+import { check, fmt, fmtRatio, num, pct, ratio, spread, table, type Spread } from "../lib/stats.js";
 import { hasViews, type Target, type TargetName } from "../lib/targets.js";
 import { measureThroughput, type ThroughputResult } from "../lib/throughput.js";
 import type { OpSpec } from "../lib/workload.js";
@@ -39,7 +39,7 @@ export interface MaxRun {
   readonly sustained: number;
   /** The search stopped at the generator's limit, not the server's. */
   readonly generatorLimited: boolean;
-  /** Calyx, by-name: share of the closed loop's queries answered from the query cache. */
+  /** Calyx, by-name and by id: share of the closed loop's requests answered from its query or reply cache. */
   readonly closedCacheHits?: number | undefined;
 }
 
@@ -103,14 +103,14 @@ async function run(s: Session): Promise<ScenarioResult<MaxData>> {
         for (const t of targets) {
           if (op.kind === "get-name" && !hasViews(t.name)) continue; // Restate has no views
           await s.waitForQuiet();
-          const cached = t.name === "calyx" && op.kind === "get-name";
-          const cacheBefore = cached ? await queryCacheCounters(t.host, t.port) : undefined;
+          const cache: CacheName | undefined = t.name !== "calyx" ? undefined : op.kind === "get-name" ? "query" : op.kind === "get-id" ? "reply" : undefined;
+          const cacheBefore = cache !== undefined ? await cacheCounters(t.host, t.port, cache) : undefined;
           const closed = await measureThroughput({
             host: t.host, port: t.port, serverPids: t.pids, workload: { ops: [op], dataset: { customers, paths: t.paths } },
             connections: closedConnections, warmupMs: s.options.quick ? 0 : 1_000, durationMs: closedMs, seed: 17 + repeat,
           }, s.generator);
-          const closedCacheHits = hitShare(cacheBefore, cached ? await queryCacheCounters(t.host, t.port) : undefined);
-          s.log(`  ${t.name} ${op.name}: closed loop (${closed.tool} -c${closedConnections}) ${num(closed.rate)}/s, p99 ${num(closed.p99)} ms, server ${pct(closed.serverCpu)} (main thread ${pct(closed.serverMainCpu)}), generator ${pct(closed.generatorCpu)}${closed.errors > 0 ? `, ${closed.errors} errors` : ""}${closedCacheHits === undefined ? "" : `, query cache hits ${pct(closedCacheHits)}`}`);
+          const closedCacheHits = hitShare(cacheBefore, cache !== undefined ? await cacheCounters(t.host, t.port, cache) : undefined);
+          s.log(`  ${t.name} ${op.name}: closed loop (${closed.tool} -c${closedConnections}) ${num(closed.rate)}/s, p99 ${num(closed.p99)} ms, server ${pct(closed.serverCpu)} (main thread ${pct(closed.serverMainCpu)}), generator ${pct(closed.generatorCpu)}${closed.errors > 0 ? `, ${closed.errors} errors` : ""}${closedCacheHits === undefined ? "" : `, ${cache ?? ""} cache hits ${pct(closedCacheHits)}`}`);
           // Start the search a little below the closed-loop rate: open loop at
           // the closed-loop maximum has, by definition, no headroom left.
           const found = await search(s, t, op, customers, (s.options.quick ? 0.8 : 0.6) * closed.rate, searchSteps, openWarmupMs, openStepMs, 100 + repeat * 13);
@@ -153,11 +153,14 @@ function render(r: ScenarioResult<MaxData>): string[] {
       ]);
     }
   }
-  const hits = spread(get("calyx", "read-name").map((x) => x.closedCacheHits === undefined ? undefined : x.closedCacheHits * 100));
-  if (hits !== undefined) {
-    out.push("", `Calyx answered ${fmt(hits, "%")} of the closed loop's by-name queries from its query result cache (docs/host.md "Query result cache"): `
-      + `the queries name ${num(d.customers / 10)} distinct names at random and nothing writes meanwhile, so after the first pass nearly every one is a hit. `
-      + "A miss costs a worker round trip: `--query-cache-mb 0` measures that path (the seed-table mix, where the writes keep invalidating, shows both).");
+  const hitsOf = (op: string): Spread | undefined => spread(get("calyx", op).map((x) => x.closedCacheHits === undefined ? undefined : x.closedCacheHits * 100));
+  const idHits = hitsOf("read-id");
+  const nameHits = hitsOf("read-name");
+  if (idHits !== undefined || nameHits !== undefined) {
+    out.push("", `Calyx answered ${fmt(idHits, "%")} of the closed loop's reads by id from its reply cache (the example's \`get\` is declared \`pure\`; docs/host.md "Reply cache") `
+      + `and ${fmt(nameHits, "%")} of its by-name queries from its query result cache (docs/host.md "Query result cache"). `
+      + `The reads pick among ${num(d.customers)} ids and ${num(d.customers / 10)} names at random and nothing writes meanwhile, so after the first pass (inside the measured window) nearly every one is a hit. `
+      + "A miss costs a worker round trip: `--reply-cache-mb 0 --query-cache-mb 0` measures that path; the seed-table mix, where the writes keep invalidating, shows both.");
   }
   out.push("", ...table(["operation", "server", "closed loop req/s", "closed p99 ms", "server CPU", "main thread", "wrk CPU", "open loop req/s (p99 < 10 ms)", "server CPU (last open step)"], rows));
   if (present.includes("calyx")) {

@@ -6,7 +6,7 @@ import { lineChart, type Panel } from "../lib/chart.js";
 import type { StepResult } from "../lib/generator.js";
 import { defineScenario } from "../lib/scenario.js";
 import type { ScenarioResult, Session } from "../lib/session.js";
-import { hitShare, queryCacheCounters } from "../lib/calyx-metrics.js";
+import { cacheCounters, hitShare } from "../lib/calyx-metrics.js";
 import { check, fmt, fmtRatio, num, pct, ratio, spread, table } from "../lib/stats.js";
 import { TARGET_LABELS, type TargetName } from "../lib/targets.js";
 import { seedMix } from "../lib/workload.js";
@@ -18,6 +18,8 @@ export interface SeedStep {
   readonly step: StepResult;
   /** Calyx: share of its by-name queries answered from the query cache (warm-up and drain included). */
   readonly queryCacheHits?: number | undefined;
+  /** Calyx: share of its reads by id answered from the reply cache (warm-up and drain included). */
+  readonly replyCacheHits?: number | undefined;
 }
 
 export interface SeedData {
@@ -64,15 +66,18 @@ async function run(s: Session): Promise<ScenarioResult<SeedData>> {
       for (const rate of rates) {
         for (const t of targets) {
           await s.waitForQuiet();
-          const cacheBefore = t.name === "calyx" ? await queryCacheCounters(t.host, t.port) : undefined;
+          const calyx = t.name === "calyx";
+          const queryBefore = calyx ? await cacheCounters(t.host, t.port, "query") : undefined;
+          const replyBefore = calyx ? await cacheCounters(t.host, t.port, "reply") : undefined;
           const step = await s.generator.run({
             kind: "open", host: t.host, port: t.port, serverPids: s.pidsFor(t), seed: 1000 + repeat * 31 + rate,
             workload: { ops: seedMix(), dataset: { customers } }, rate, warmupMs, durationMs,
             drainMs: 2_000, connections: s.options.connections, abortBacklogMs: 2_000,
           }, SEED_GROUPS);
-          const queryCacheHits = hitShare(cacheBefore, t.name === "calyx" ? await queryCacheCounters(t.host, t.port) : undefined);
-          steps.push({ target: t.name, rate, repeat, step, queryCacheHits });
-          s.log(`  ${stepLine(`${t.name} @ ${num(rate)}/s`, step)}${queryCacheHits === undefined ? "" : `  query cache hits ${pct(queryCacheHits)}`}`);
+          const queryCacheHits = hitShare(queryBefore, calyx ? await cacheCounters(t.host, t.port, "query") : undefined);
+          const replyCacheHits = hitShare(replyBefore, calyx ? await cacheCounters(t.host, t.port, "reply") : undefined);
+          steps.push({ target: t.name, rate, repeat, step, queryCacheHits, replyCacheHits });
+          s.log(`  ${stepLine(`${t.name} @ ${num(rate)}/s`, step)}${calyx ? `  cache hits: by id ${pct(replyCacheHits)}, by name ${pct(queryCacheHits)}` : ""}`);
           for (const n of step.notes) s.log(`      note: ${n}`);
         }
       }
@@ -117,9 +122,10 @@ function render(r: ScenarioResult<SeedData>): string[] {
     }
   }
   out.push("", ...table(["offered", "server", "achieved/s", "reads p50", "reads p99", "reads p999", "writes p50", "writes p99", "writes p999", "server CPU", "main thread", "gen CPU", "gen lag p99", "verdict"], rows));
-  const shares = d.rates.map((rate) => [rate, spread(d.steps.filter((x) => x.target === "calyx" && x.rate === rate).map((x) => x.queryCacheHits === undefined ? undefined : x.queryCacheHits * 100))] as const);
-  if (shares.some(([, v]) => v !== undefined)) {
-    out.push("", `Calyx's by-name queries answered from its query result cache (docs/host.md "Query result cache"; the writes keep invalidating the names they move): ${shares.map(([rate, v]) => `${num(rate)}/s ${fmt(v, "%")}`).join(", ")}.`);
+  const share = (rate: number, f: (x: SeedStep) => number | undefined) => spread(d.steps.filter((x) => x.target === "calyx" && x.rate === rate).map((x) => { const v = f(x); return v === undefined ? undefined : v * 100; }));
+  if (d.steps.some((x) => x.queryCacheHits !== undefined || x.replyCacheHits !== undefined)) {
+    out.push("", `Calyx's reads answered from its caches (docs/host.md "Reply cache" and "Query result cache"; each write invalidates its customer and the two names it moves), by id / by name: `
+      + `${d.rates.map((rate) => `${num(rate)}/s ${fmt(share(rate, (x) => x.replyCacheHits), "%")} / ${fmt(share(rate, (x) => x.queryCacheHits), "%")}`).join(", ")}.`);
   }
   out.push("", "CPU is a share of one core (2 cores in all); 'server CPU' counts all the server's threads, 'main thread' the one running its event loop (HTTP; in Calyx also routing and the committer, with user code and view queries in worker threads): near 100% it is the limit whatever the other core does. 'gen lag' is how late the generator itself dispatched requests (its share of every latency).");
 

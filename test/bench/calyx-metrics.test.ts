@@ -9,9 +9,10 @@ t.test("reads the hit and miss counters, and the share of hits between two readi
     `calyx_query_cache_requests_total{outcome="miss"} ${misses}`,
     "calyx_uptime_seconds 3.0",
   ].join("\n");
-  t.same(parseCacheCounters(text(5, 7)), { hits: 5, misses: 7 });
-  t.equal(parseCacheCounters("calyx_uptime_seconds 3.0\n"), undefined, "cache off: no counters");
-  t.equal(hitShare(parseCacheCounters(text(5, 7)), parseCacheCounters(text(95, 17))), 0.9);
-  t.equal(hitShare(parseCacheCounters(text(5, 7)), parseCacheCounters(text(5, 7))), undefined, "no lookups in between");
-  t.equal(hitShare(undefined, parseCacheCounters(text(5, 7))), undefined);
+  t.same(parseCacheCounters(text(5, 7), "query"), { hits: 5, misses: 7 });
+  t.equal(parseCacheCounters("calyx_uptime_seconds 3.0\n", "query"), undefined, "cache off: no counters");
+  t.equal(hitShare(parseCacheCounters(text(5, 7), "query"), parseCacheCounters(text(95, 17), "query")), 0.9);
+  t.equal(hitShare(parseCacheCounters(text(5, 7), "query"), parseCacheCounters(text(5, 7), "query")), undefined, "no lookups in between");
+  t.equal(parseCacheCounters(text(5, 7), "reply"), undefined, "the other cache's counters are not these");
+  t.equal(hitShare(undefined, parseCacheCounters(text(5, 7), "query")), undefined);
 });
