@@ -18,6 +18,14 @@
 //  - a placeholder dropped before its answer arrives is not filled (the
 //    answer is still sent to the client that asked; it is just not kept);
 //  - a hot reload clears everything, and a table being built is not cached.
+//
+// Only queries routed by equality (`col = :p`, IN, ANY) are cached: a row
+// change touches the few answers of its own values. An answer routed by a
+// range or by "any change" is touched by a large share of all writes (a
+// write's name falls inside half of all `name >= :from` ranges), so under
+// writes such answers are dropped before they are read again and the
+// dropping costs the main thread more than the hits save (measured:
+// docs/host.md "Query result cache").
 import type { CacheStats } from "../host/metrics.js";
 import type { CompiledQuery, CompiledView, Row, RowDelta } from "../query/types.js";
 import { normalizeParams, pipelineKey, type Params } from "./params.js";
@@ -60,6 +68,8 @@ export class QueryCache {
   /** Key → entry, least recently used first. */
   readonly #entries = new Map<string, QueryFill>();
   readonly #routes = new Map<string, Map<CompiledQuery, RouteIndex<QueryFill>>>();
+  /** Per query: whether it is cached at all (routed by equality). */
+  readonly #cacheable = new WeakMap<CompiledQuery, boolean>();
   #bytes = 0;
   /** The row changes of the commit between prepare and settle. */
   #prepared: readonly RowDelta[] | undefined;
@@ -99,6 +109,9 @@ export class QueryCache {
    * (bad parameters, the view's table being built).
    */
   lookup(view: CompiledView, query: CompiledQuery, params: Params, variant: string): string | QueryFill | undefined {
+    let cacheable = this.#cacheable.get(query);
+    if (cacheable === undefined) this.#cacheable.set(query, (cacheable = routeSpec(query.plan.filter).kind === "eq"));
+    if (!cacheable) return undefined;
     if (this.#source.building(view.table)) {
       this.#dropTable(view.table); // rows written by a build arrive as no row changes
       return undefined;
