@@ -310,9 +310,18 @@ export class Runtime {
     }
     if (!outcome.write) {
       if (slot !== undefined) this.#replies?.fill(slot, outcome.value);
-      // Read-your-writes: never reply before the writes this reply saw are durable.
+      // Read-your-writes: never reply before the writes this reply saw are
+      // durable — and not at all if one of them failed: the reply was
+      // computed on state that was never stored (the commit's error says why).
       const before = this.#lastCommit.get(key);
-      if (before) await before.catch(() => undefined);
+      if (before) {
+        try {
+          await before;
+        } catch (error) {
+          this.#metrics.command(component, command, errorCode(error));
+          throw error;
+        }
+      }
       this.#metrics.command(component, command, "ok");
       return outcome.value;
     }
