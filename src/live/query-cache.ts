@@ -47,6 +47,8 @@ const ENTRY_OVERHEAD_BYTES = 256;
 export class QueryFill {
   body: string | undefined = undefined;
   bytes: number;
+  /** Hit since the eviction sweep last passed it (second chance). */
+  used = false;
   constructor(
     readonly key: string,
     readonly table: string,
@@ -65,7 +67,7 @@ export class QueryCache {
   readonly #source: Source;
   readonly #maxBytes: number;
   readonly #entryBytesMax: number;
-  /** Key → entry, least recently used first. */
+  /** Key → entry, oldest first; a hit only marks its entry used, the eviction sweep gives used ones a second chance (as the reply cache does). */
   readonly #entries = new Map<string, QueryFill>();
   readonly #routes = new Map<string, Map<CompiledQuery, RouteIndex<QueryFill>>>();
   /** Per query: whether it is cached at all (routed by equality). */
@@ -127,8 +129,7 @@ export class QueryCache {
     if (entry !== undefined) {
       if (entry.body !== undefined) {
         this.#stats.hits++;
-        this.#entries.delete(key);
-        this.#entries.set(key, entry);
+        entry.used = true;
         return entry.body;
       }
       this.#stats.misses++;
@@ -236,8 +237,16 @@ export class QueryCache {
     while (this.#bytes > this.#maxBytes) {
       const oldest = this.#entries.values().next();
       if (oldest.done === true) break;
+      const f = oldest.value;
+      if (f.used) {
+        // Hit since the sweep last passed: moves to the young end, once.
+        f.used = false;
+        this.#entries.delete(f.key);
+        this.#entries.set(f.key, f);
+        continue;
+      }
       this.#stats.evictions++;
-      this.#remove(oldest.value);
+      this.#remove(f);
     }
   }
 
