@@ -38,6 +38,16 @@ export interface ThroughputJob {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly seed: number;
+  /**
+   * wrk only: the warm-up visits the ids (and names) in order, 0, 1, 2, …,
+   * so that every key has been asked for once before the measured window
+   * starts — a server's caches then start it in their steady state, not on
+   * a first pass over the data set (which the random keys of a short warm-up
+   * leave unfinished).
+   */
+  readonly sweepWarmup?: boolean;
+  /** Called when the measured window is about to start (wrk: after the warm-up; the Node generator: before its run, warm-up included). */
+  readonly beforeWindow?: () => Promise<void>;
 }
 
 let wrkPresent: boolean | undefined;
@@ -54,30 +64,36 @@ export function hasWrk(): boolean {
   return wrkPresent;
 }
 
-/** A wrk Lua script producing the same requests as RequestFactory. */
-export function wrkScript(workload: Workload, seed: number): string {
+/**
+ * A wrk Lua script producing the same requests as RequestFactory. `sweep`:
+ * the ids and names come in order (request n asks for id n mod customers and
+ * name n mod names) instead of at random — for a warm-up that reaches every key.
+ */
+export function wrkScript(workload: Workload, seed: number, sweep = false): string {
   const total = workload.ops.reduce((s, o) => s + o.weight, 0);
   const paths = workload.dataset.paths ?? CUSTOMER_PATHS;
+  const idOf = sweep ? "n % customers" : "math.random(0, customers - 1)";
+  const nameOf = sweep ? "n % names" : "math.random(0, names - 1)";
   let acc = 0;
   const branches = workload.ops.map((op) => {
     acc += op.weight / total;
     let body: string;
     switch (op.kind) {
       case "get-id":
-        body = `return wrk.format("GET", "${paths.get[0]}c" .. math.random(0, customers - 1) .. "${paths.get[1]}")`;
+        body = `return wrk.format("GET", "${paths.get[0]}c" .. ${idOf} .. "${paths.get[1]}")`;
         break;
       case "get-name":
-        body = `return wrk.format("GET", "/customers/by-name/Name" .. math.random(0, names - 1))`;
+        body = `return wrk.format("GET", "/customers/by-name/Name" .. ${nameOf})`;
         break;
       case "get-page":
-        body = `return wrk.format("GET", "${op.path ?? "/customers/page"}/Name" .. math.random(0, names - 1))`;
+        body = `return wrk.format("GET", "${op.path ?? "/customers/page"}/Name" .. ${nameOf})`;
         break;
       case "get-path":
         body = `return wrk.format("GET", "${op.path ?? "/"}")`;
         break;
       case "post": {
         const id = op.hotId !== undefined ? `"${op.hotId}"` : `"c" .. i`;
-        body = `local i = math.random(0, customers - 1)
+        body = `local i = ${idOf}
     version = version + 1
     return wrk.format("POST", "${paths.post[0]}" .. ${id} .. "${paths.post[1]}", json, '{"name":"Name' .. math.random(0, names - 1) .. '","email":"c' .. i .. '.' .. version .. '@example.com"}')`;
         break;
@@ -91,8 +107,10 @@ math.randomseed(${seed})
 customers = ${Math.max(1, workload.dataset.customers)}
 names = ${nameCount(workload.dataset)}
 version = 0
+n = -1
 json = { ["Content-Type"] = "application/json" }
 request = function()
+  n = n + 1
   local r = math.random()
   ${ifs}
   end
@@ -125,6 +143,7 @@ function runWrk(args: string[]): Promise<{ out: string; cpuMs: number | null }> 
 
 export async function measureThroughput(job: ThroughputJob, generator: Generator): Promise<ThroughputResult> {
   if (hasWrk()) return throughputWithWrk(job);
+  await job.beforeWindow?.();
   const step = await generator.run({
     kind: "closed", host: job.host, port: job.port, serverPids: [job.serverPids], seed: job.seed,
     workload: job.workload, connections: job.connections, warmupMs: job.warmupMs, durationMs: job.durationMs,
@@ -147,7 +166,12 @@ async function throughputWithWrk(job: ThroughputJob): Promise<ThroughputResult> 
   writeFileSync(script, wrkScript(job.workload, job.seed));
   const url = `http://${job.host}:${job.port}`;
   const secs = (ms: number): string => `${Math.max(1, Math.round(ms / 1000))}s`;
-  if (job.warmupMs > 0) await runWrk(["-t1", `-c${job.connections}`, `-d${secs(job.warmupMs)}`, "-s", script, url]);
+  if (job.warmupMs > 0) {
+    const warm = job.sweepWarmup === true ? join(dir, `warm-${process.pid}-${job.seed}.lua`) : script;
+    if (warm !== script) writeFileSync(warm, wrkScript(job.workload, job.seed, true));
+    await runWrk(["-t1", `-c${job.connections}`, `-d${secs(job.warmupMs)}`, "-s", warm, url]);
+  }
+  await job.beforeWindow?.();
   const mainPid = job.serverPids[0] ?? 0;
   const before = processesCpuMs(job.serverPids);
   const mainBefore = mainThreadCpuMs(mainPid);
