@@ -28,7 +28,13 @@ const BODY_KEY_MAX = 1024;
 /** A kept reply, or the placeholder of one being computed (filled false). */
 export class ReplySlot {
   filled = false;
-  value: unknown = undefined;
+  /**
+   * The reply as JSON, when JSON gives it back exactly (plain data: objects,
+   * arrays, strings, finite numbers, booleans, null) — what the HTTP layer
+   * sends as is. Otherwise undefined, and the value itself is kept.
+   */
+  json: string | undefined = undefined;
+  #value: unknown = undefined;
   bytes: number;
   /** Hit since the eviction sweep last passed it (second chance). */
   used = false;
@@ -39,6 +45,46 @@ export class ReplySlot {
   ) {
     this.bytes = entity.length + command.length + bodyKey.length + ENTRY_OVERHEAD_BYTES;
   }
+
+  /** The reply; kept as JSON, it is a fresh copy each time (no caller sees another's changes). */
+  get value(): unknown {
+    return this.json !== undefined ? JSON.parse(this.json) : this.#value;
+  }
+
+  set value(v: unknown) {
+    this.#value = v;
+  }
+}
+
+/**
+ * `value` as JSON if parsing that JSON gives back an equal value, null if it
+ * would not (a Date, a Map, undefined, NaN, a class instance: structured
+ * clone keeps them, JSON does not); throws what JSON.stringify throws.
+ */
+export function exactJson(value: unknown): string | null {
+  let exact = true;
+  const json = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown): unknown {
+    if (!exact) return undefined;
+    const own = this[key]; // before toJSON (a Date's replacer value is already a string)
+    switch (typeof own) {
+      case "string":
+      case "boolean":
+        break;
+      case "number":
+        if (!Number.isFinite(own) || Object.is(own, -0)) exact = false;
+        break;
+      case "object":
+        if (own !== null && !Array.isArray(own)) {
+          const proto = Object.getPrototypeOf(own) as unknown;
+          if (proto !== Object.prototype && proto !== null) exact = false;
+        }
+        break;
+      default: // undefined, function, symbol, bigint
+        exact = false;
+    }
+    return exact ? v : undefined;
+  }) as string | undefined;
+  return exact && json !== undefined ? json : null;
 }
 
 /** The CacheStats of /_calyx/metrics, and how many replies were kept. */
@@ -96,12 +142,31 @@ export class ReplyCache {
     return fresh;
   }
 
+  /**
+   * The kept reply of a call without a body, as JSON; or undefined (none kept,
+   * or one JSON cannot give back) — then nothing is counted or filed, and the
+   * caller goes on to `lookup`.
+   */
+  hitJson(entity: string, command: string): string | undefined {
+    const list = this.#byEntity.get(entity);
+    if (list === undefined) return undefined;
+    for (const slot of list) {
+      if (slot.command !== command || slot.bodyKey !== "" || slot.json === undefined) continue;
+      this.#stats.hits++;
+      slot.used = true;
+      return slot.json;
+    }
+    return undefined;
+  }
+
   /** Keeps `value` as the reply of the slot's call, unless a write or a reload dropped the slot meanwhile. */
   fill(slot: ReplySlot, value: unknown): void {
     if (!this.#order.has(slot) || slot.filled) return;
+    let json: string | null;
     let size: number;
     try {
-      size = JSON.stringify(value)?.length ?? 0;
+      json = exactJson(value);
+      size = json !== null ? json.length : (JSON.stringify(value)?.length ?? 0);
     } catch {
       this.#remove(slot);
       return;
@@ -111,7 +176,8 @@ export class ReplyCache {
       return;
     }
     slot.filled = true;
-    slot.value = value;
+    if (json !== null) slot.json = json;
+    else slot.value = value;
     slot.bytes += size;
     this.#bytes += size;
     this.#stats.stores++;

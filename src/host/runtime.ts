@@ -278,6 +278,21 @@ export class Runtime {
     return out;
   }
 
+  /**
+   * The JSON of a kept reply to a pure command called without a body, when
+   * `command` would give it at once (the same rules); undefined otherwise —
+   * then call `command`. Lets the HTTP layer answer in the request's own
+   * callback, with no promise and no serialization.
+   */
+  cachedReplyJson(component: string, command: string, id: string): string | undefined {
+    if (this.#replies === undefined || this.#gate || id === "" || !this.#pure.has(`${component}.${command}`)) return undefined;
+    const key = `${component}\u0000${id}`;
+    if (this.#lastCommit.has(key) || this.#inFlight.has(key)) return undefined;
+    const json = this.#replies.hitJson(key, command);
+    if (json !== undefined) this.#metrics.command(component, command, "ok");
+    return json;
+  }
+
   /** Runs a command; resolves with its reply once its write (if any) is durable. */
   async command(component: string, command: string, id: string, body: unknown, request: RequestData | undefined): Promise<unknown> {
     if (id === "") throw new HostError("ERR_BAD_REQUEST", "the entity id is empty");

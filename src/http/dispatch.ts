@@ -10,14 +10,31 @@ export interface RoutedRequest extends CallRequest {
   readonly target: RouteTarget;
 }
 
-/** The route of `method url`, or the 404 / 405 to answer. */
-export function route(router: Router<RouteTarget>, method: string, url: string, query: string, headers: Record<string, string>): RoutedRequest | HttpError {
+export type RouteMatch = { readonly value: RouteTarget; readonly params: Record<string, string> };
+
+/**
+ * The route of `method url`, or the 404 / 405 to answer. `routedRequest` then
+ * adds the rest of the request — a caller may first answer from the match
+ * alone (a kept reply, `cachedReply`) without reading the headers.
+ */
+export function matchRoute(router: Router<RouteTarget>, method: string, url: string): RouteMatch | HttpError {
   const lookup = router.lookup(method, url);
   if (lookup.kind === "not-found") return new HttpError(404, "ERR_NOT_FOUND", `no route for ${method} ${url}`);
   if (lookup.kind === "method-not-allowed") {
     return new HttpError(405, "ERR_METHOD_NOT_ALLOWED", `${method} is not allowed on ${url}; allowed: ${lookup.allow.join(", ")}`, { allow: lookup.allow.join(", ") });
   }
-  return { method, path: url, target: lookup.match.value, params: lookup.match.params, query: parseQuery(query), headers };
+  return lookup.match;
+}
+
+export function routedRequest(method: string, url: string, match: RouteMatch, query: string, headers: Record<string, string>): RoutedRequest {
+  return { method, path: url, target: match.value, params: match.params, query: parseQuery(query), headers };
+}
+
+/** A GET of a command route answered from a kept reply: its JSON, or undefined. */
+export function cachedReply(service: Service, method: string, match: RouteMatch): string | undefined {
+  const t = match.value;
+  if (method !== "GET" || t.kind !== "command" || service.cachedReplyJson === undefined) return undefined;
+  return service.cachedReplyJson(t.component, t.command, match.params[t.key] ?? "");
 }
 
 /** Methods whose body is not read. */

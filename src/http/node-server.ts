@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { call, hasNoBody, parseBody, queryJson, route, tooLarge, type RoutedRequest } from "./dispatch.js";
+import { cachedReply, call, hasNoBody, matchRoute, parseBody, queryJson, routedRequest, tooLarge, type RoutedRequest } from "./dispatch.js";
 import { HttpError, statusLine, toErrorResponse } from "./errors.js";
 import { Router } from "./router.js";
 import type { RouteSpec, RouteTarget, Service } from "./service.js";
@@ -77,10 +77,16 @@ export class NodeHttpServer {
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(this.#service.metrics());
       return;
     }
+    const match = matchRoute(this.#router, method, path);
+    if (match instanceof HttpError) return this.#error(res, match);
+    const kept = cachedReply(this.#service, method, match); // as uws-server.ts
+    if (kept !== undefined) {
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(kept) }).end(kept);
+      return;
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
-    const routed = route(this.#router, method, path, query, headers);
-    if (routed instanceof HttpError) return this.#error(res, routed);
+    const routed = routedRequest(method, path, match, query, headers);
     if (routed.target.kind === "query") {
       try {
         this.#json(res, 200, queryJson(this.#service, routed));

@@ -29,6 +29,12 @@ export interface Service {
   routes(): readonly RouteSpec[];
   /** Runs a command; resolves once its effects are durable. Errors carry a stable `code`. */
   command(component: string, command: string, id: string, body: unknown, request: CallRequest): Promise<unknown>;
+  /**
+   * Optional fast path: the JSON reply of a command called without a body
+   * when it is already known (a pure command's kept reply), else undefined —
+   * then `command` runs it. Counts the call as `command` would.
+   */
+  cachedReplyJson?(component: string, command: string, id: string): string | undefined;
   /** Runs an endpoint route; resolves with the JSON response body. */
   endpoint(endpoint: string, route: string, request: CallRequest & { method: string; path: string; body: unknown }): Promise<unknown>;
   /** Runs a view query on a consistent snapshot. Throws errors with a stable `code`. */

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import type * as UWS from "uWebSockets.js";
 import { HttpError, statusLine, toErrorResponse } from "./errors.js";
-import { call, hasNoBody, parseBody, queryJson, route, tooLarge, type RoutedRequest } from "./dispatch.js";
+import { cachedReply, call, hasNoBody, matchRoute, parseBody, queryJson, routedRequest, tooLarge, type RoutedRequest } from "./dispatch.js";
 import { Router } from "./router.js";
 import type { RouteSpec, RouteTarget, Service } from "./service.js";
 
@@ -109,11 +109,19 @@ export class UwsServer {
       this.#sendError(res, new HttpError(503, "ERR_STOPPING", "the server is shutting down", { "retry-after": "1", connection: "close" }));
       return;
     }
-    const routed = route(this.#router, method, url, req.getQuery(), readHeaders(req));
-    if (routed instanceof HttpError) {
-      this.#sendError(res, routed);
+    const match = matchRoute(this.#router, method, url);
+    if (match instanceof HttpError) {
+      this.#sendError(res, match);
       return;
     }
+    // A pure command's kept reply: answered here, in this callback (uWS corks
+    // it), with no promise, no abort handler and no serialization.
+    const kept = cachedReply(this.#service, method, match);
+    if (kept !== undefined) {
+      res.writeHeader("content-type", "application/json").end(kept);
+      return;
+    }
+    const routed = routedRequest(method, url, match, req.getQuery(), readHeaders(req));
     if (routed.target.kind === "query") {
       this.#query(res, routed);
       return;

@@ -91,3 +91,29 @@ t.test("a command declared pure that writes is warned about, and its write is ke
   t.match(warnings, [/box\.sneaky is declared pure but wrote the entity/]);
   t.equal(warnings.length, 1, "warned once");
 });
+
+t.test("cachedReplyJson (the HTTP layer's fast path) follows the same rules", async (t) => {
+  const { runtime, set, get } = await start(t);
+  const json = (id: string): string | undefined => runtime.cachedReplyJson("box", "get", id);
+  t.equal(json("a"), undefined, "nothing kept yet");
+  await set("a", 1);
+  t.equal(json("a"), undefined, "a write keeps nothing");
+  await get("a");
+  t.equal(json("a"), '{"v":1}');
+  t.equal(hits(runtime), 1, "counted as a hit");
+  t.equal(runtime.cachedReplyJson("box", "set", "a"), undefined, "not a pure command");
+  t.equal(runtime.cachedReplyJson("box", "get", ""), undefined, "an empty id is command's error to give");
+  // A write in flight: from its submission on, no kept reply is given.
+  let durable = false;
+  const w = set("a", 2).then(() => { durable = true; });
+  await get("other"); // the write's outcome has reached the main thread: submitted, committing
+  t.equal(durable, false);
+  t.equal(json("a"), undefined, "the write is submitted: the kept reply is gone");
+  await w;
+  t.equal(json("a"), undefined, "and stays gone until a read keeps the new one");
+  t.same(await get("a"), { v: 2 });
+  const gets = (): number => Number(/^calyx_commands_total\{[^}]*command="get"[^}]*outcome="ok"[^}]*\} (\d+)$/m.exec(runtime.metrics())?.[1] ?? -1);
+  const before = gets();
+  t.equal(json("a"), '{"v":2}');
+  t.equal(gets(), before + 1, "a fast-path answer counts as a handled command");
+});
