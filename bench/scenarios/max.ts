@@ -7,7 +7,7 @@
 import type { StepResult } from "../lib/generator.js";
 import { defineScenario } from "../lib/scenario.js";
 import type { ScenarioResult, Session } from "../lib/session.js";
-import { cacheCounters, hitShare, type CacheName } from "../lib/calyx-metrics.js";
+import { cacheCounters, commitCounters, commitLine, commitSummary, hitShare, type CacheName, type CommitCounters, type CommitSummary } from "../lib/calyx-metrics.js";
 import { check, fmt, fmtRatio, num, pct, ratio, spread, table, type Spread } from "../lib/stats.js";
 import { hasViews, type Target, type TargetName } from "../lib/targets.js";
 import { measureThroughput, type ThroughputResult } from "../lib/throughput.js";
@@ -41,6 +41,8 @@ export interface MaxRun {
   readonly generatorLimited: boolean;
   /** Calyx, by-name and by id: share of the closed loop's requests answered from its query or reply cache. */
   readonly closedCacheHits?: number | undefined;
+  /** Calyx, writes: its committer during the closed loop's window. */
+  readonly closedCommits?: CommitSummary | undefined;
 }
 
 export interface MaxData {
@@ -114,19 +116,27 @@ async function run(s: Session): Promise<ScenarioResult<MaxData>> {
           await s.waitForQuiet();
           const cache: CacheName | undefined = t.name !== "calyx" ? undefined : op.kind === "get-name" ? "query" : op.kind === "get-id" ? "reply" : undefined;
           let cacheBefore: Awaited<ReturnType<typeof cacheCounters>> | undefined;
+          const commitsOf = t.name === "calyx" && op.kind === "post";
+          let commitsBefore: CommitCounters | undefined;
+          let windowStart = 0;
           const closed = await measureThroughput({
             beforeWindow: async () => {
               if (cache !== undefined) cacheBefore = await cacheCounters(t.host, t.port, cache);
+              if (commitsOf) commitsBefore = await commitCounters(t.host, t.port);
+              windowStart = performance.now();
             },
             host: t.host, port: t.port, serverPids: t.pids, workload: { ops: [op], dataset: { customers, paths: t.paths } },
             connections: closedConnections, warmupMs: closedWarmupMs, sweepWarmup: true, durationMs: closedMs, seed: 17 + repeat,
           }, s.generator);
+          const windowMs = performance.now() - windowStart;
           const closedCacheHits = hitShare(cacheBefore, cache !== undefined ? await cacheCounters(t.host, t.port, cache) : undefined);
+          const closedCommits = commitsOf ? commitSummary(commitsBefore, await commitCounters(t.host, t.port), windowMs) : undefined;
+          if (closedCommits !== undefined) s.log(`    ${commitLine(closedCommits)}`);
           s.log(`  ${t.name} ${op.name}: closed loop (${closed.tool} -c${closedConnections}) ${num(closed.rate)}/s, p99 ${num(closed.p99)} ms, server ${pct(closed.serverCpu)} (main thread ${pct(closed.serverMainCpu)}), generator ${pct(closed.generatorCpu)}${closed.errors > 0 ? `, ${closed.errors} errors` : ""}${closedCacheHits === undefined ? "" : `, ${cache ?? ""} cache hits ${pct(closedCacheHits)}`}`);
           // Start the search a little below the closed-loop rate: open loop at
           // the closed-loop maximum has, by definition, no headroom left.
           const found = await search(s, t, op, customers, (s.options.quick ? 0.8 : 0.6) * closed.rate, searchSteps, openWarmupMs, openStepMs, 100 + repeat * 13);
-          runs.push({ target: t.name, op: op.name, repeat, closed, ...found, closedCacheHits });
+          runs.push({ target: t.name, op: op.name, repeat, closed, ...found, closedCacheHits, closedCommits });
         }
       }
     }
@@ -177,6 +187,11 @@ function render(r: ScenarioResult<MaxData>): string[] {
         ? "so after the first pass (inside the measured window) nearly every one is a hit. "
         : `and the ${d.closedWarmupMs / 1000} s warm-up asked for each of them in order first (every server gets the same warm-up), so nearly every one is a hit. `)
       + "A miss costs a worker round trip: `--reply-cache-mb 0 --query-cache-mb 0` measures that path; the seed-table mix, where the writes keep invalidating, shows both.");
+  }
+  const commits = get("calyx", "write").map((x) => x.closedCommits).filter((c): c is CommitSummary => c !== undefined);
+  if (commits.length > 0) {
+    out.push("", `Calyx's group commit during the writes' closed loop (its /_calyx/metrics; one figure per repeat): ${commits.map(commitLine).join("; ")}. `
+      + `With ${d.closedConnections} requests in flight, the batch holds what arrived while the previous one committed, and each write waits about one batch: the closed-loop rate is ≈ ${d.closedConnections} ÷ the time of a batch.`);
   }
   out.push("", ...table(["operation", "server", "closed loop req/s", "closed p99 ms", "server CPU", "main thread", "wrk CPU", "open loop req/s (p99 < 10 ms)", "server CPU (last open step)"], rows));
   if (present.includes("calyx")) {

@@ -6,7 +6,7 @@ import { lineChart, type Panel } from "../lib/chart.js";
 import type { StepResult } from "../lib/generator.js";
 import { defineScenario } from "../lib/scenario.js";
 import type { ScenarioResult, Session } from "../lib/session.js";
-import { cacheCounters, hitShare } from "../lib/calyx-metrics.js";
+import { cacheCounters, commitCounters, commitLine, commitSummary, hitShare, upTo, type CommitSummary } from "../lib/calyx-metrics.js";
 import { check, fmt, fmtRatio, num, pct, ratio, spread, table } from "../lib/stats.js";
 import { TARGET_LABELS, type TargetName } from "../lib/targets.js";
 import { seedMix } from "../lib/workload.js";
@@ -20,6 +20,8 @@ export interface SeedStep {
   readonly queryCacheHits?: number | undefined;
   /** Calyx: share of its reads by id answered from the reply cache (warm-up and drain included). */
   readonly replyCacheHits?: number | undefined;
+  /** Calyx: its committer over the step (warm-up and drain included). */
+  readonly commits?: CommitSummary | undefined;
 }
 
 export interface SeedData {
@@ -69,6 +71,8 @@ async function run(s: Session): Promise<ScenarioResult<SeedData>> {
           const calyx = t.name === "calyx";
           const queryBefore = calyx ? await cacheCounters(t.host, t.port, "query") : undefined;
           const replyBefore = calyx ? await cacheCounters(t.host, t.port, "reply") : undefined;
+          const commitsBefore = calyx ? await commitCounters(t.host, t.port) : undefined;
+          const stepStarted = performance.now();
           const step = await s.generator.run({
             kind: "open", host: t.host, port: t.port, serverPids: s.pidsFor(t), seed: 1000 + repeat * 31 + rate,
             workload: { ops: seedMix(), dataset: { customers } }, rate, warmupMs, durationMs,
@@ -76,8 +80,9 @@ async function run(s: Session): Promise<ScenarioResult<SeedData>> {
           }, SEED_GROUPS);
           const queryCacheHits = hitShare(queryBefore, calyx ? await cacheCounters(t.host, t.port, "query") : undefined);
           const replyCacheHits = hitShare(replyBefore, calyx ? await cacheCounters(t.host, t.port, "reply") : undefined);
-          steps.push({ target: t.name, rate, repeat, step, queryCacheHits, replyCacheHits });
-          s.log(`  ${stepLine(`${t.name} @ ${num(rate)}/s`, step)}${calyx ? `  cache hits: by id ${pct(replyCacheHits)}, by name ${pct(queryCacheHits)}` : ""}`);
+          const commits = commitSummary(commitsBefore, calyx ? await commitCounters(t.host, t.port) : undefined, performance.now() - stepStarted);
+          steps.push({ target: t.name, rate, repeat, step, queryCacheHits, replyCacheHits, commits });
+          s.log(`  ${stepLine(`${t.name} @ ${num(rate)}/s`, step)}${calyx ? `  cache hits: by id ${pct(replyCacheHits)}, by name ${pct(queryCacheHits)}` : ""}${commits ? `  ${commitLine(commits)}` : ""}`);
           for (const n of step.notes) s.log(`      note: ${n}`);
         }
       }
@@ -126,6 +131,18 @@ function render(r: ScenarioResult<SeedData>): string[] {
   if (d.steps.some((x) => x.queryCacheHits !== undefined || x.replyCacheHits !== undefined)) {
     out.push("", `Calyx's reads answered from its caches (docs/host.md "Reply cache" and "Query result cache"; each write invalidates its customer and the two names it moves), by id / by name: `
       + `${d.rates.map((rate) => `${num(rate)}/s ${fmt(share(rate, (x) => x.replyCacheHits), "%")} / ${fmt(share(rate, (x) => x.queryCacheHits), "%")}`).join(", ")}.`);
+  }
+  const commitRows = d.rates.flatMap((rate) => {
+    const cs = d.steps.filter((x) => x.target === "calyx" && x.rate === rate).map((x) => x.commits).filter((c): c is CommitSummary => c !== undefined);
+    if (cs.length === 0) return [];
+    const v = (f: (c: CommitSummary) => number) => spread(cs.map(f).filter((x) => Number.isFinite(x)));
+    const bound = (f: (c: CommitSummary) => number) => cs.map((c) => upTo(f(c))).join(", ");
+    return [[`${num(rate)}/s`, fmt(v((c) => c.perSecond)), fmt(v((c) => c.writesPerCommit)), bound((c) => c.p50Ms), bound((c) => c.p99Ms), bound((c) => c.syncP99Ms), fmt(v((c) => c.applyUsPerWrite))]];
+  });
+  if (commitRows.length > 0) {
+    out.push("", "Calyx's group commit over each step (its /_calyx/metrics, warm-up and drain included): batches per second, writes per batch, a batch's time from asking for the write transaction to durable — "
+      + "as the bucket bounds of its histogram, one figure per repeat — the part of it after the writes were applied (LMDB's page writes and fsync, on lmdb-js's write thread), and the main thread's time applying each write inside the transaction.",
+    "", ...table(["offered", "commits/s", "writes per commit", "commit p50 ms", "commit p99 ms", "sync p99 ms", "apply µs/write"], commitRows));
   }
   out.push("", "CPU is a share of one core (2 cores in all); 'server CPU' counts all the server's threads, 'main thread' the one running its event loop (HTTP; in Calyx also routing and the committer, with user code and view queries in worker threads): near 100% it is the limit whatever the other core does. 'gen lag' is how late the generator itself dispatched requests (its share of every latency).");
 

@@ -1,4 +1,6 @@
 // Counters for /_calyx/metrics, in Prometheus' text format.
+import type { CommitStats } from "../storage/committer.js";
+import type { HistogramSnapshot } from "../storage/histogram.js";
 
 /** What a cache reports (the reply cache, the query result cache). */
 export interface CacheStats {
@@ -32,6 +34,37 @@ function cacheLines(name: string, what: string, s: CacheStats): string[] {
   ];
 }
 
+function histogramLines(name: string, help: string, h: HistogramSnapshot): string[] {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+  let cumulative = 0;
+  h.bounds.forEach((bound, i) => {
+    cumulative += h.counts[i] ?? 0;
+    lines.push(`${name}_bucket{le="${bound}"} ${cumulative}`);
+  });
+  lines.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sum.toFixed(6)}`, `${name}_count ${h.count}`);
+  return lines;
+}
+
+function commitLines(s: CommitStats): string[] {
+  return [
+    "# HELP calyx_commits_total Write transactions (batches of entity writes, one fsync each), by outcome.",
+    "# TYPE calyx_commits_total counter",
+    `calyx_commits_total{outcome="ok"} ${s.commits}`,
+    `calyx_commits_total{outcome="failed"} ${s.failedCommits}`,
+    "# HELP calyx_commit_writes_total Entity writes in committed batches (divided by calyx_commits_total: the mean batch).",
+    "# TYPE calyx_commit_writes_total counter",
+    `calyx_commit_writes_total ${s.writes}`,
+    "# HELP calyx_commit_queue_writes Entity writes waiting for a commit or in one now.",
+    "# TYPE calyx_commit_queue_writes gauge",
+    `calyx_commit_queue_writes ${s.pending}`,
+    "# HELP calyx_commit_apply_seconds_total Main-thread time spent applying batches inside their write transaction (state, journal, views, live queries).",
+    "# TYPE calyx_commit_apply_seconds_total counter",
+    `calyx_commit_apply_seconds_total ${s.applySeconds.toFixed(6)}`,
+    ...histogramLines("calyx_commit_duration_seconds", "A batch, from asking for the write transaction until it is durable (or failed).", s.duration),
+    ...histogramLines("calyx_commit_sync_seconds", "The end of a batch, after its writes were applied: LMDB writing its pages and fsyncing them.", s.sync),
+  ];
+}
+
 export class Metrics {
   readonly #commands = new Map<string, number>();
   readonly #queries = new Map<string, number>();
@@ -40,6 +73,12 @@ export class Metrics {
   #offloaded = 0;
   #declined = 0;
   readonly #caches: { name: string; what: string; stats: () => CacheStats }[] = [];
+  #commits: (() => CommitStats) | undefined;
+
+  /** Reports the committer as calyx_commit*. */
+  setCommitter(stats: () => CommitStats): void {
+    this.#commits = stats;
+  }
 
   /** Reports a cache as calyx_<name>_cache_* (`what`: what it looks up, for the help text). */
   addCache(name: string, what: string, stats: () => CacheStats): void {
@@ -80,6 +119,7 @@ export class Metrics {
       "# TYPE calyx_heap_used_bytes gauge",
       `calyx_heap_used_bytes ${process.memoryUsage().heapUsed}`,
     ];
+    if (this.#commits !== undefined) lines.push(...commitLines(this.#commits()));
     for (const c of this.#caches) lines.push(...cacheLines(c.name, c.what, c.stats()));
     return lines.join("\n") + "\n";
   }

@@ -113,6 +113,8 @@ export class Runtime {
       durability: options.durability, batchMax: options.commitBatchMax, queueMax: options.commitQueueMax, hook,
     });
     this.#committer.start();
+    const committer = this.#committer;
+    this.#metrics.setCommitter(() => committer.stats());
   }
 
   get manifest(): Manifest {

@@ -2,6 +2,7 @@
 // The rules (guard, per-write rollback, batch failure, backpressure) are in
 // README.md "Group commit"; the comments here say why the code is shaped so.
 import { StorageError } from "./errors.js";
+import { LatencyHistogram, type HistogramSnapshot } from "./histogram.js";
 import { decodeJournalKey, entityLogKey, journalKey, partitionOf, stateKey } from "./layout.js";
 import type {
   BatchObserver,
@@ -47,6 +48,23 @@ interface Outcome {
   readonly hookResult: unknown;
 }
 
+/** What the committer has done since it was made (for /_calyx/metrics). */
+export interface CommitStats {
+  /** Batches committed (durable) and failed. */
+  readonly commits: number;
+  readonly failedCommits: number;
+  /** Writes in committed batches, failed writes included (commits ÷ writes: the mean batch). */
+  readonly writes: number;
+  /** Writes waiting or committing now. */
+  readonly pending: number;
+  /** Main-thread time spent applying batches (the transaction callback), in seconds. */
+  readonly applySeconds: number;
+  /** A batch, from asking for the write transaction to durable or failed. */
+  readonly duration: HistogramSnapshot;
+  /** Its last part, after its writes were applied: LMDB writing pages and syncing, on lmdb-js's write thread. */
+  readonly sync: HistogramSnapshot;
+}
+
 const committers = new WeakSet<Store>();
 
 /** Entities whose last write failed, remembered so the dependent conflicts that follow are not reported as routing bugs. */
@@ -73,6 +91,9 @@ export class Committer {
   #recentFailures = new Set<string>();
   /** Moving average of batch commit time, for Retry-After. */
   #batchMsAvg = 1;
+  readonly #stats = { commits: 0, failedCommits: 0, writes: 0, applyMs: 0 };
+  readonly #duration = new LatencyHistogram();
+  readonly #sync = new LatencyHistogram();
 
   constructor(store: Store, options: CommitterOptions = {}) {
     if (options.durability !== undefined && options.durability !== store.durability) {
@@ -113,6 +134,14 @@ export class Committer {
     return () => {
       const i = this.#observers.indexOf(observer);
       if (i >= 0) this.#observers.splice(i, 1);
+    };
+  }
+
+  stats(): CommitStats {
+    const s = this.#stats;
+    return {
+      commits: s.commits, failedCommits: s.failedCommits, writes: s.writes, pending: this.pending,
+      applySeconds: s.applyMs / 1000, duration: this.#duration.snapshot(), sync: this.#sync.snapshot(),
     };
   }
 
@@ -172,11 +201,15 @@ export class Committer {
     const firstGlobalSeq = this.#nextGlobalSeq;
     let batch: Pending[] | undefined;
     let outcomes: Outcome[] = [];
+    let appliedAt: number | undefined;
+    let doneAt: number | undefined; // durable or failed, before the batch is settled
+    let ok = false;
     // The callback runs when lmdb-js's write thread holds the transaction, so
     // it takes everything queued by then: writes keep joining until the last
     // moment, and the next batch accumulates while this one fsyncs.
     this.#store
       .write((txn) => {
+        const applying = performance.now();
         // The journal head is read inside the write transaction: even if
         // another process committed to this folder, we append after it.
         this.#nextGlobalSeq = journalHeadIn(txn) + 1;
@@ -184,10 +217,17 @@ export class Committer {
         this.#inFlight = batch.length;
         outcomes = this.#apply(txn, batch);
         if (this.#observers.length > 0) this.#showApplied(outcomes, txn);
+        appliedAt = performance.now();
+        this.#stats.applyMs += appliedAt - applying;
       })
       .then(
-        () => this.#settle(outcomes, undefined),
+        () => {
+          doneAt = performance.now();
+          ok = true;
+          this.#settle(outcomes, undefined);
+        },
         (error: unknown) => {
+          doneAt = performance.now();
           this.#nextGlobalSeq = firstGlobalSeq; // nothing of the batch was written
           const batchError = toBatchError(error);
           if (batch === undefined) {
@@ -203,7 +243,14 @@ export class Committer {
         },
       )
       .finally(() => {
+        const done = doneAt ?? performance.now();
         this.#batchMsAvg = 0.8 * this.#batchMsAvg + 0.2 * (performance.now() - started);
+        this.#duration.observeMs(done - started);
+        if (appliedAt !== undefined) this.#sync.observeMs(done - appliedAt);
+        if (ok) {
+          this.#stats.commits++;
+          this.#stats.writes += batch?.length ?? 0;
+        } else this.#stats.failedCommits++;
         this.#inFlight = 0;
         this.#committing = false;
         if (this.#queue.length > this.#head) this.#startBatch();

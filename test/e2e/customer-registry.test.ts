@@ -125,6 +125,9 @@ t.test("reads of a pure command never return a state older than an acknowledged 
   // never a write not yet issued — whether the reply cache or a worker
   // answered. The reads outnumber the writes, so many are hits.
   const { server, post } = await startRegistry(t);
+  const commitMetric = async (name: string): Promise<number> =>
+    Number(new RegExp(`^${name.replace(/[{}"+]/g, "\\$&")} ([\\d.]+)$`, "m").exec(await (await fetch(`${server.url}/_calyx/metrics`)).text())?.[1] ?? NaN);
+  const writesBefore = await commitMetric("calyx_commit_writes_total");
   const ids = ["r0", "r1", "r2", "r3"];
   const acked = new Map(ids.map((id) => [id, -1]));
   const issued = new Map(ids.map((id) => [id, -1]));
@@ -160,6 +163,12 @@ t.test("reads of a pure command never return a state older than an acknowledged 
   const text = await (await fetch(`${server.url}/_calyx/metrics`)).text();
   const hits = Number(/^calyx_reply_cache_requests_total\{outcome="hit"\} (\d+)$/m.exec(text)?.[1] ?? 0);
   t.ok(hits > 50, `some reads came from the reply cache (${hits} hits of ${reads})`);
+  // The committer's metrics: every acknowledged write was in a committed batch.
+  t.equal(await commitMetric("calyx_commit_writes_total") - writesBefore, 240, "240 writes committed");
+  const commits = await commitMetric('calyx_commits_total{outcome="ok"}');
+  t.ok(commits >= 1 && commits <= 240 + writesBefore, `${commits} commits`);
+  t.equal(await commitMetric("calyx_commit_duration_seconds_count"), commits + await commitMetric('calyx_commits_total{outcome="failed"}'));
+  t.equal(await commitMetric('calyx_commit_duration_seconds_bucket{le="+Inf"}'), await commitMetric("calyx_commit_duration_seconds_count"));
   for (const id of ids) t.same(await json(await fetch(`${server.url}/customers/${id}`)), { name: "n59", email: `${id}@x.io` });
 });
 

@@ -203,6 +203,33 @@ for (const [kind, make] of Object.entries(stores)) {
       checkJournal(t, store);
     });
 
+    void t.test("stats: commits, writes, failures and the time they took", async (t) => {
+      const { store, committer, transactions } = setup(t, make, { batchMax: 10 });
+      const empty = committer.stats();
+      t.match(empty, { commits: 0, failedCommits: 0, writes: 0, pending: 0, applySeconds: 0 });
+      t.equal(empty.duration.count, 0);
+      await Promise.all(Array.from({ length: 35 }, (_, i) => committer.submit(kv(`c${i}`, 0, i))));
+      const s = committer.stats();
+      t.equal(s.commits, transactions(), "one commit per write transaction");
+      t.ok(s.commits >= 4, `35 writes, batchMax 10: ${s.commits} commits`);
+      t.equal(s.writes, 35);
+      t.equal(s.pending, 0);
+      for (const h of [s.duration, s.sync]) {
+        t.equal(h.count, s.commits, "one observation per commit");
+        t.equal(h.counts.reduce((a, b) => a + b, 0), h.count, "the buckets hold every observation");
+        t.equal(h.counts.length, h.bounds.length + 1, "one bucket above the bounds");
+        t.ok(h.sum > 0);
+      }
+      t.ok(s.sync.sum <= s.duration.sum, "syncing is the end of a batch's time");
+      t.ok(s.applySeconds > 0 && s.applySeconds < s.duration.sum);
+      // A failed commit: counted apart, its writes not counted as committed.
+      store.failNextCommit(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+      await t.rejects(committer.submit(kv("x", 0, "lost")), { code: "ERR_DISK_FULL" });
+      const f = committer.stats();
+      t.match(f, { commits: s.commits, failedCommits: 1, writes: 35 });
+      t.equal(f.duration.count, s.commits + 1, "a failed batch's time is recorded too");
+    });
+
     void t.test("backpressure: a full queue rejects at once with a retry hint", async (t) => {
       const { committer } = setup(t, make, { queueMax: 5 });
       const accepted = Array.from({ length: 5 }, (_, i) => committer.submit(kv(`c${i}`, 0, i)));
