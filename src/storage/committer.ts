@@ -53,7 +53,7 @@ export interface CommitStats {
   /** Batches committed (durable) and failed. */
   readonly commits: number;
   readonly failedCommits: number;
-  /** Writes in committed batches, failed writes included (commits ÷ writes: the mean batch). */
+  /** Writes in committed batches, those that failed alone (a guard conflict, a hook error) included; writes ÷ commits is the mean batch. */
   readonly writes: number;
   /** Writes waiting or committing now. */
   readonly pending: number;
