@@ -289,10 +289,19 @@ export class Runtime {
   cachedReplyJson(component: string, command: string, id: string): string | undefined {
     if (this.#replies === undefined || this.#gate || id === "" || !this.#pure.has(`${component}.${command}`)) return undefined;
     const key = `${component}\u0000${id}`;
-    if (this.#lastCommit.has(key) || this.#inFlight.has(key)) return undefined;
+    if (!this.#keptRepliesApply(key)) return undefined;
     const json = this.#replies.hitJson(key, command);
     if (json !== undefined) this.#metrics.command(component, command, "ok");
     return json;
+  }
+
+  /**
+   * Whether a call to this entity may be answered from (or filed in) the
+   * reply cache: only when nothing sent to it is unanswered or uncommitted,
+   * so that a kept reply reflects durable state only (docs/host.md "Reply cache").
+   */
+  #keptRepliesApply(key: string): boolean {
+    return !this.#lastCommit.has(key) && !this.#inFlight.has(key);
   }
 
   /** Runs a command; resolves with its reply once its write (if any) is durable. */
@@ -300,12 +309,10 @@ export class Runtime {
     if (id === "") throw new HostError("ERR_BAD_REQUEST", "the entity id is empty");
     if (this.#gate) await this.#gate;
     const key = `${component}\u0000${id}`;
-    // A pure command's reply, kept until the entity is written. A call is
-    // looked up only when nothing sent to the entity is unanswered or
-    // uncommitted: its reply then reflects durable state only.
+    // A pure command's reply, kept until the entity is written.
     let slot: ReplySlot | undefined;
     const pure = this.#replies !== undefined && this.#pure.has(`${component}.${command}`);
-    if (pure && this.#replies !== undefined && !this.#lastCommit.has(key) && !this.#inFlight.has(key)) {
+    if (pure && this.#replies !== undefined && this.#keptRepliesApply(key)) {
       slot = this.#replies.lookup(key, command, body);
       if (slot?.filled === true) {
         this.#metrics.command(component, command, "ok");
