@@ -122,7 +122,10 @@ export async function exportNdjson(store: LmdbStore, out: Writable, onProgress?:
       await write({ kind: "state", component, id, seq: s.seq, ...(s.deleted ? { deleted: true } : { state: s.state }) });
     }
     for (const { key, value } of snap.range("journal", {})) {
-      await write({ kind: "journal", globalSeq: decodeJournalKey(key), ...(value as JournalRecord) });
+      // `prev` (and the state's `last`) chain an entity's history by global
+      // sequence inside one folder; import files every write in entityLog instead.
+      const { prev: _prev, ...record } = value as JournalRecord;
+      await write({ kind: "journal", globalSeq: decodeJournalKey(key), ...record });
     }
     for (const db of KV_DBS) {
       for (const { key, value } of snap.range(db, {})) await write({ kind: "kv", db, ...exportKey(key), value });

@@ -3,7 +3,8 @@
 // README.md "Group commit"; the comments here say why the code is shaped so.
 import { StorageError } from "./errors.js";
 import { LatencyHistogram, type HistogramSnapshot } from "./histogram.js";
-import { decodeJournalKey, entityLogKey, journalKey, partitionOf, stateKey } from "./layout.js";
+import { latestWrite } from "./history.js";
+import { decodeJournalKey, journalKey, partitionOf, stateKey } from "./layout.js";
 import type {
   BatchObserver,
   CommitHook,
@@ -318,19 +319,23 @@ export class Committer {
     try {
       if (changes) {
         const partition = partitionOf(w.component, w.id);
-        // entityLog and journal keys are new by construction (the guard holds,
-        // and sequences only grow): their undo is a remove, no lookup needed.
-        txn.putKnown("entityLog", entityLogKey(w.component, w.id, newSeq), g, undefined);
+        // The entity's history is a chain through the puts made anyway: each
+        // record points at the previous write, the state at this one
+        // (history.ts) — no index of its own, whose random inserts cost a
+        // page or two per write. Journal keys are new by construction (the
+        // guard holds, sequences only grow): their undo is a remove.
+        const first = g;
+        const prev = latestWrite(txn, w.component, w.id, stored);
         if (w.events.length > 0) {
           for (const e of w.events) {
-            txn.putKnown("journal", journalKey(g++), record(w, newSeq, e.type, e.payload, time, partition), undefined);
+            txn.putKnown("journal", journalKey(g++), record(w, newSeq, e.type, e.payload, time, partition, prev), undefined);
           }
         } else if (w.state !== undefined) {
           const deleted = "deleted" in w.state;
           const payload = "deleted" in w.state ? null : w.state.value;
-          txn.putKnown("journal", journalKey(g++), record(w, newSeq, deleted ? "delete" : "state", payload, time, partition), undefined);
+          txn.putKnown("journal", journalKey(g++), record(w, newSeq, deleted ? "delete" : "state", payload, time, partition, prev), undefined);
         }
-        txn.putKnown("state", key, nextState(stored, w.state, newSeq), stored);
+        txn.putKnown("state", key, nextState(stored, w.state, newSeq, first), stored);
       }
       if (this.#hook !== undefined) {
         try {
@@ -436,17 +441,17 @@ function entityName(w: EntityWrite): string {
   return `${w.component}\u0000${w.id}`;
 }
 
-function record(w: EntityWrite, entitySeq: number, type: string, payload: unknown, time: number, partition: number): JournalRecord {
-  return { component: w.component, id: w.id, entitySeq, type, payload, time, partition };
+function record(w: EntityWrite, entitySeq: number, type: string, payload: unknown, time: number, partition: number, prev: number): JournalRecord {
+  return { component: w.component, id: w.id, entitySeq, type, payload, time, partition, prev };
 }
 
-function nextState(stored: StoredState | undefined, change: EntityWrite["state"], seq: number): StoredState {
+function nextState(stored: StoredState | undefined, change: EntityWrite["state"], seq: number, last: number): StoredState {
   if (change === undefined) {
     // Events without a new state: the state is unchanged, the sequence moves on.
-    return stored?.deleted ? { seq, state: undefined, deleted: true } : { seq, state: stored?.state };
+    return stored?.deleted ? { seq, state: undefined, deleted: true, last } : { seq, state: stored?.state, last };
   }
-  if ("deleted" in change) return { seq, state: undefined, deleted: true };
-  return { seq, state: change.value };
+  if ("deleted" in change) return { seq, state: undefined, deleted: true, last };
+  return { seq, state: change.value, last };
 }
 
 function invalidWrite(w: EntityWrite, error: unknown): StorageError {

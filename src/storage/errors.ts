@@ -33,7 +33,9 @@ export type StorageErrorCode =
   | "ERR_WRITE_INVALID"
   /** A restore/import target is not empty, or an input file is malformed. */
   | "ERR_RESTORE_TARGET"
-  | "ERR_IMPORT_FORMAT";
+  | "ERR_IMPORT_FORMAT"
+  /** Stored data contradicts itself (e.g. an entity's history chain points at another entity's record). */
+  | "ERR_CORRUPT";
 
 /** Codes a caller may retry as-is (after waiting `retryAfterMs` when set). */
 const RETRYABLE: ReadonlySet<StorageErrorCode> = new Set(["ERR_BACKPRESSURE", "ERR_DISK_FULL", "ERR_COMMIT_FAILED"]);

@@ -47,9 +47,12 @@ export function checkDataFileHeader(dir: string): void {
  * Checks the storage format version BEFORE any named database is created, so
  * a foreign or other-version folder is refused untouched. Returns "fresh" for
  * an environment with no named database at all (the caller creates the
- * databases, then calls writeFormatVersion), "ok" for a folder of this version.
+ * databases, then calls writeFormatVersion), "ok" for a folder of this version
+ * or one this version reads as it is (READABLE_FORMATS), "upgrade" when such
+ * an older folder was opened read-write: the caller marks it with this version
+ * (upgradeFormatVersion) so that older Calyx versions refuse it from then on.
  */
-export function checkFormatVersion(env: RootDatabase<unknown, Buffer>, path: string, readOnly: boolean): "fresh" | "ok" {
+export function checkFormatVersion(env: RootDatabase<unknown, Buffer>, path: string, readOnly: boolean): "fresh" | "ok" | "upgrade" {
   // `create: false` (a runtime option lmdb-js's types lack): undefined if absent.
   const noCreate = { name: "meta", keyEncoding: "binary", encoding: "msgpack", create: false } as const;
   const meta = env.openDB<unknown, Buffer>(noCreate as unknown as { name: string });
@@ -69,6 +72,7 @@ export function checkFormatVersion(env: RootDatabase<unknown, Buffer>, path: str
   }
   const found = meta.get(META_FORMAT_VERSION_KEY);
   if (found === FORMAT_VERSION) return "ok";
+  if (READABLE_FORMATS.includes(found as number)) return readOnly ? "ok" : "upgrade";
   if (found === undefined) {
     throw new StorageError(
       "ERR_FORMAT_VERSION",
@@ -81,6 +85,21 @@ export function checkFormatVersion(env: RootDatabase<unknown, Buffer>, path: str
     `data folder ${path} was written by storage format ${String(found)}; this Calyx reads format ${FORMAT_VERSION}. ` +
       `Nothing was read or changed. Run the Calyx version that wrote it to \`calyx export\` the data, then \`calyx import\` it here`,
   );
+}
+
+/**
+ * Older formats this version reads and writes without converting anything.
+ * Format 1 filed every write in the entityLog index; format 2 chains an
+ * entity's writes through its journal records instead (history.ts) and still
+ * reads the entityLog entries format 1 left.
+ */
+const READABLE_FORMATS: readonly number[] = [1];
+
+/** Marks an older folder (READABLE_FORMATS) with this format version. */
+export function upgradeFormatVersion(meta: Db): void {
+  meta.transactionSync(() => {
+    void meta.put(META_FORMAT_VERSION_KEY, FORMAT_VERSION);
+  });
 }
 
 /** Marks a freshly created folder with this format version. */

@@ -4,13 +4,11 @@
 import { mkdirSync, statfsSync } from "node:fs";
 import { asBinary, open, type Database, type RootDatabase, type Transaction as LmdbTransaction } from "lmdb";
 import { StorageError, isDiskFullError } from "./errors.js";
-import { checkDataFileHeader, checkFormatVersion, writeFormatVersion } from "./format-check.js";
-import { decodeKey } from "./key-codec.js";
+import { checkDataFileHeader, checkFormatVersion, upgradeFormatVersion, writeFormatVersion } from "./format-check.js";
 import {
   DB_NAMES,
   FORMAT_VERSION,
   decodeJournalKey,
-  entityLogRange,
   journalKey,
   stateKeyTransient,
 } from "./layout.js";
@@ -29,6 +27,7 @@ import type {
   TailHandle,
   TailListener,
 } from "./store.js";
+import { entityHistory } from "./history.js";
 import { JournalTail } from "./tail.js";
 
 export type { Store } from "./store.js";
@@ -154,6 +153,7 @@ export class LmdbStore implements Store, FaultInjection {
         dbs[name] = db;
       }
       if (format === "fresh") writeFormatVersion(dbs.meta);
+      else if (format === "upgrade") upgradeFormatVersion(dbs.meta);
       return new LmdbStore(options, env, dbs);
     } catch (error) {
       void env.close();
@@ -208,19 +208,7 @@ export class LmdbStore implements Store, FaultInjection {
 
   replayEntity(component: string, id: string, fromEntitySeq = 0, limit = Number.MAX_SAFE_INTEGER): JournalEntry[] {
     if (this.#closed) throw closedError(this.path);
-    const out: JournalEntry[] = [];
-    // entityLog maps each write (entitySeq) to the first journal record it
-    // appended; the records of one write are contiguous in the journal.
-    for (const { key: logKey, value } of this.#dbs.entityLog.getRange(entityLogRange(component, id, fromEntitySeq))) {
-      const entitySeq = decodeKey(logKey)[2] as number;
-      for (const { key, value: rec } of this.#dbs.journal.getRange({ start: journalKey(value as number) })) {
-        const r = rec as JournalRecord;
-        if (r.entitySeq !== entitySeq || r.id !== id || r.component !== component) break;
-        out.push(toEntry(key, rec));
-        if (out.length >= limit) return out;
-      }
-    }
-    return out;
+    return this.read((txn) => entityHistory(txn, component, id, fromEntitySeq, limit));
   }
 
   tail(fromGlobalSeq: number, listener: TailListener): TailHandle {

@@ -2,8 +2,7 @@
 // (test/storage/store.contract.ts), nothing on disk. Values are deep-copied
 // with structuredClone on the way in and out, like a serialization would.
 import { StorageError, isDiskFullError } from "./errors.js";
-import { decodeKey } from "./key-codec.js";
-import { decodeJournalKey, entityLogRange, journalKey, stateKey } from "./layout.js";
+import { decodeJournalKey, journalKey, stateKey } from "./layout.js";
 import type {
   CommitTxn,
   DbName,
@@ -19,6 +18,7 @@ import type {
   TailHandle,
   TailListener,
 } from "./store.js";
+import { entityHistory } from "./history.js";
 import { JournalTail } from "./tail.js";
 
 /** One ordered table: a sorted array of keys plus a map for point lookups. */
@@ -151,17 +151,7 @@ export class MemoryStore implements Store, FaultInjection {
 
   replayEntity(component: string, id: string, fromEntitySeq = 0, limit = Number.MAX_SAFE_INTEGER): JournalEntry[] {
     this.#checkOpen();
-    const out: JournalEntry[] = [];
-    for (const { key: logKey, value } of this.#tables.entityLog.range(entityLogRange(component, id, fromEntitySeq))) {
-      const entitySeq = decodeKey(logKey)[2] as number;
-      for (const { key, value: rec } of this.#tables.journal.range({ start: journalKey(value as number) })) {
-        const r = rec as JournalRecord;
-        if (r.entitySeq !== entitySeq || r.id !== id || r.component !== component) break;
-        out.push({ ...r, globalSeq: decodeJournalKey(key) });
-        if (out.length >= limit) return out;
-      }
-    }
-    return out;
+    return this.read((txn) => entityHistory(txn, component, id, fromEntitySeq, limit));
   }
 
   tail(fromGlobalSeq: number, listener: TailListener): TailHandle {

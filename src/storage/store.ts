@@ -50,6 +50,12 @@ export interface StoredState {
    * baseSeq = seq, and `state` is undefined (start from the initial state).
    */
   readonly deleted?: true;
+  /**
+   * Global sequence of the first journal record of the entity's latest write:
+   * the head of its history chain (history.ts). Absent for states stored by
+   * format 1, whose history the entityLog index holds.
+   */
+  readonly last?: number;
 }
 
 /** One journal record (journal/[globalSeq]). */
@@ -64,6 +70,12 @@ export interface JournalRecord {
   readonly time: number;
   /** Partition of the entity (see partitionOf); 0 while there is one. */
   readonly partition: number;
+  /**
+   * Global sequence of the first record of the entity's previous write (0: this
+   * is its first), on every record of a write. Absent on records stored by
+   * format 1.
+   */
+  readonly prev?: number;
 }
 
 /** A change to one view row, applied in the same transaction as the entity write. */

@@ -157,7 +157,7 @@ void t.test("backup is consistent while writes go on", async (t) => {
   const journal = copy.readJournal(1, head + 1);
   t.same(journal.map((e) => e.globalSeq), Array.from({ length: head }, (_, i) => i + 1), "no gaps");
   // every state equals the last journal record of its entity
-  const last = new Map<string, { entitySeq: number; payload: unknown }>();
-  for (const e of journal) last.set(e.id, { entitySeq: e.entitySeq, payload: e.payload });
-  for (const [id, l] of last) t.same(copy.getState("c", id), { seq: l.entitySeq, state: l.payload }, `state of ${id} matches the journal`);
+  const last = new Map<string, { entitySeq: number; payload: unknown; globalSeq: number }>();
+  for (const e of journal) last.set(e.id, { entitySeq: e.entitySeq, payload: e.payload, globalSeq: e.globalSeq });
+  for (const [id, l] of last) t.same(copy.getState("c", id), { seq: l.entitySeq, state: l.payload, last: l.globalSeq }, `state of ${id} matches the journal`);
 });

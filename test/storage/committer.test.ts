@@ -53,7 +53,7 @@ function setup(t: Test, make: (t: Test) => TestStore, options: CommitterOptions 
   return { store, committer, logged, transactions };
 }
 
-/** Every journal entry has an entityLog entry for its write, globalSeqs are 1..head without gaps. */
+/** Every journal entry is in its entity's history (replayEntity), globalSeqs are 1..head without gaps. */
 function checkJournal(t: Test, store: Store): void {
   const head = store.journalHead();
   const all = store.readJournal(1, head + 10);
@@ -65,7 +65,7 @@ function checkJournal(t: Test, store: Store): void {
   }
   for (const [key, seqs] of byEntity) {
     const [component, id] = key.split("/") as [string, string];
-    t.same(store.replayEntity(component, id).map((e) => e.globalSeq), seqs, `entityLog of ${key} matches the journal`);
+    t.same(store.replayEntity(component, id).map((e) => e.globalSeq), seqs, `history of ${key} matches the journal`);
   }
 }
 
@@ -77,7 +77,7 @@ for (const [kind, make] of Object.entries(stores)) {
       t.ok(transactions() <= 2, `100 writes in ${transactions()} transaction(s)`);
       t.same(results.map((r) => r.seq), Array(100).fill(1));
       t.same(results.map((r) => r.globalSeq), Array.from({ length: 100 }, (_, i) => i + 1), "journal order = submission order");
-      t.same(store.getState("customer", "c42"), { seq: 1, state: { i: 42 } });
+      t.same(store.getState("customer", "c42"), { seq: 1, state: { i: 42 }, last: 43 }, "last: where its write starts in the journal");
       checkJournal(t, store);
     });
 
@@ -91,7 +91,7 @@ for (const [kind, make] of Object.entries(stores)) {
       const { store, committer } = setup(t, make);
       const r = await Promise.all([0, 1, 2].map((base) => committer.submit(kv("x", base, base + 1))));
       t.same(r.map((x) => x.seq), [1, 2, 3]);
-      t.same(store.getState("customer", "x"), { seq: 3, state: 3 });
+      t.same(store.getState("customer", "x"), { seq: 3, state: 3, last: 3 });
       t.same(store.replayEntity("customer", "x").map((e) => [e.entitySeq, e.type, e.payload]), [[1, "state", 1], [2, "state", 2], [3, "state", 3]]);
     });
 
@@ -102,7 +102,7 @@ for (const [kind, make] of Object.entries(stores)) {
       t.same(r1, { seq: 1, globalSeq: 2 });
       const r2 = await committer.submit({ component: "acct", id: "1", baseSeq: 1, events: [{ type: "Closed", payload: null }] });
       t.same(r2, { seq: 2, globalSeq: 3 });
-      t.same(store.getState("acct", "1"), { seq: 2, state: { n: "b" } }, "state unchanged, sequence moved on");
+      t.same(store.getState("acct", "1"), { seq: 2, state: { n: "b" }, last: 3 }, "state unchanged, sequence moved on");
       const replay = store.replayEntity("acct", "1");
       t.same(replay.map((e) => [e.globalSeq, e.entitySeq, e.type]), [[1, 1, "Created"], [2, 1, "Renamed"], [3, 2, "Closed"]]);
       t.ok(replay.every((e) => e.partition === 0 && typeof e.time === "number"));
@@ -140,7 +140,7 @@ for (const [kind, make] of Object.entries(stores)) {
       t.equal(c?.status, "fulfilled");
       t.equal(b?.status, "rejected");
       t.match((b as PromiseRejectedResult).reason, { code: "ERR_WRITER_CONFLICT", message: /customer\/x.*sequence 0.*holds 1/ });
-      t.same(store.getState("customer", "x"), { seq: 1, state: "first" }, "nothing overwritten");
+      t.same(store.getState("customer", "x"), { seq: 1, state: "first", last: 1 }, "nothing overwritten");
       t.equal(logged.length, 1);
       t.match(logged[0], { message: /single-writer guard/, fields: { component: "customer", id: "x", baseSeq: 0, storedSeq: 1 } });
       checkJournal(t, store);
@@ -195,7 +195,7 @@ for (const [kind, make] of Object.entries(stores)) {
       const settled = await Promise.allSettled([committer.submit(kv("x", 1, "v2")), committer.submit(kv("y", 0, "y"))]);
       t.same(settled.map((s) => s.status), ["rejected", "rejected"]);
       for (const s of settled) t.match((s as PromiseRejectedResult).reason, { code: "ERR_DISK_FULL" });
-      t.same(store.getState("customer", "x"), { seq: 1, state: "v1" }, "acknowledged data intact");
+      t.same(store.getState("customer", "x"), { seq: 1, state: "v1", last: 1 }, "acknowledged data intact");
       // the worker pipelined v3 on v2, which failed
       await t.rejects(committer.submit(kv("x", 2, "v3")), { code: "ERR_WRITER_CONFLICT" });
       // after reloading (seq 1) the writer succeeds, and the journal has no gap
@@ -303,7 +303,7 @@ for (const [kind, make] of Object.entries(stores)) {
       store.failNextCommit(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
       await t.rejects(committer.submit(kv("a", 1, "lost")), { code: "ERR_DISK_FULL" });
       t.same(seen, ['applied a="lost"', "settled false"], "a failed commit settles false");
-      t.same(store.getState("customer", "a"), { seq: 1, state: "one" });
+      t.same(store.getState("customer", "a"), { seq: 1, state: "one", last: 1 });
     });
   });
 }
@@ -390,6 +390,7 @@ void t.test("two committers on one folder (e.g. two processes) never overwrite e
   await s2.close();
   const s = openLmdbStore({ path: dir });
   t.equal(s.readJournal(1, 100).length, 40);
-  for (let i = 0; i < 40; i++) t.same(s.getState("customer", `e${i}`), { seq: 1, state: i });
+  const at = new Map(results.map((r, i) => [i, r.globalSeq]));
+  for (let i = 0; i < 40; i++) t.same(s.getState("customer", `e${i}`), { seq: 1, state: i, last: at.get(i) });
   await s.close();
 });

@@ -113,7 +113,7 @@ async function check(dataDir: string, acks: readonly Ack[]): Promise<string[]> {
       const s = store.getState(a.component, a.id);
       if (!s || s.seq < a.seq) problems.push(`state of ${a.component}/${a.id} is at seq ${s?.seq}, acknowledged ${a.seq}`);
     }
-    // 3. entityLog matches the journal; states and view rows match their journal
+    // 3. each entity's history (replayEntity) matches the journal; states and view rows match their journal
     const byEntity = new Map<string, JournalEntry[]>();
     for (const e of journal) {
       const k = `${e.component}/${e.id}`;
@@ -124,7 +124,7 @@ async function check(dataDir: string, acks: readonly Ack[]): Promise<string[]> {
     for (const [k, records] of byEntity) {
       const [component, id] = k.split("/") as [string, string];
       const replay = store.replayEntity(component, id);
-      if (replay.map((e) => e.globalSeq).join() !== records.map((e) => e.globalSeq).join()) problems.push(`entityLog of ${k} differs from the journal`);
+      if (replay.map((e) => e.globalSeq).join() !== records.map((e) => e.globalSeq).join()) problems.push(`history of ${k} differs from the journal`);
       const last = records[records.length - 1] as JournalEntry;
       const state = store.getState(component, id);
       if (state?.seq !== last.entitySeq) problems.push(`${k}: state seq ${state?.seq} != last journal entitySeq ${last.entitySeq}`);
