@@ -1,5 +1,5 @@
 // An entity's history: its journal records, oldest first, found without an
-// index of their own. Each write's first journal record carries `prev`, the
+// index of their own. Every journal record of a write carries `prev`, the
 // global sequence of the first record of the entity's previous write (0: none),
 // and the state record carries `last`, that of its latest write — a chain from
 // newest to oldest that the committer extends with the two puts it makes
@@ -45,6 +45,7 @@ export function entityHistory(txn: ReadTxn, component: string, id: string, fromE
     g = rec.prev;
     expected--;
   }
+  if (g === 0 && expected >= from) throw corrupt(component, id, `write ${expected + 1} is marked as its first`);
   // Writes older than the chain (format 1) are in the entity log.
   const legacyEnd = Math.min(oldestChained, expected + 1);
   if (stored === undefined || legacyEnd > from) {

@@ -164,6 +164,12 @@ for (const [kind, make] of Object.entries(stores)) {
     await committer.submit({ component: "customer", id: "y", baseSeq: 0, state: { value: 2 }, events: [] }); // g2
     await store.write((txn) => txn.put("state", stateKey("customer", "x"), { seq: 1, state: 1, last: 2 }));
     t.throws(() => store.replayEntity("customer", "x"), { code: "ERR_CORRUPT", message: /customer\/x.*write 1 should start at journal record 2, which belongs to customer\/y write 1.*restore/ });
+    // a chain that ends before the first write
+    await committer.submit({ component: "customer", id: "y", baseSeq: 1, state: { value: 3 }, events: [] }); // g3, prev 2
+    const { globalSeq: _g, ...third } = store.readJournal(3, 1)[0] as JournalEntry;
+    await store.write((txn) => txn.put("journal", journalKey(3), { ...third, prev: 0 }));
+    t.throws(() => store.replayEntity("customer", "y"), { code: "ERR_CORRUPT", message: /customer\/y.*write 2 is marked as its first/ });
+    t.same(store.replayEntity("customer", "y", 2).map((e) => e.globalSeq), [3], "a replay that does not reach the break reads");
 
     // a format-1 state whose entityLog entry is missing: that write fails alone
     await store.write((txn) => txn.put("state", stateKey("customer", "old"), { seq: 3, state: "s" }));
@@ -174,7 +180,7 @@ for (const [kind, make] of Object.entries(stores)) {
     t.match(bad, { status: "rejected", reason: { code: "ERR_CORRUPT", message: /customer\/old.*write 3/ } });
     t.equal(good?.status, "fulfilled", "the other write of the batch commits");
     t.same(store.getState("customer", "old"), { seq: 3, state: "s" }, "nothing of the failed write was stored");
-    t.same(store.replayEntity("customer", "z").map((e) => e.globalSeq), [3], "its journal numbers were reused");
+    t.same(store.replayEntity("customer", "z").map((e) => e.globalSeq), [4], "its journal numbers were reused");
   });
 }
 
