@@ -45,10 +45,11 @@ export function entityHistory(txn: ReadTxn, component: string, id: string, fromE
     g = rec.prev;
     expected--;
   }
+  // `expected` is now the newest write the chain did not give. If one is
+  // still wanted, the chain ended at a record (or state) format 1 wrote,
+  // and that write and the older ones are in the entity log.
   if (g === 0 && expected >= from) throw corrupt(component, id, `write ${expected + 1} is marked as its first`);
-  // Writes older than the chain (format 1) are in the entity log.
-  const legacyEnd = Math.min(oldestChained, expected + 1);
-  if (stored === undefined || legacyEnd > from) {
+  if (stored === undefined || expected >= from) {
     for (const { key, value } of txn.range("entityLog", entityLogRange(component, id, from))) {
       const entitySeq = decodeKey(key)[2] as number;
       if (entitySeq >= oldestChained) break;
