@@ -1,7 +1,10 @@
 // A minimal HTTP/1.1 response parser for the load generator: status line,
-// Content-Length or chunked bodies, nothing else. It copies nothing unless the
-// caller asks for bodies, so parsing a small response costs one indexOf, one
-// short latin1 string for the head and a couple of integer parses.
+// Content-Length or chunked bodies, nothing else. Parsing a small response
+// costs one indexOf, one short latin1 string for the head and a couple of
+// integer parses. The bytes passed to feed() may be reused by the caller once
+// it returns (the generator reads every socket into one shared buffer), so
+// whatever the parser keeps — a partial response, bodies when asked for — is
+// copied.
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 const CRLF = Buffer.from("\r\n");
@@ -63,23 +66,24 @@ export class ResponseParser {
           continue;
         }
         if (len < lineEnd + 2 + size + 2) break;
-        if (this.#keepBody) this.#parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        if (this.#keepBody) this.#parts.push(Buffer.from(buf.subarray(lineEnd + 2, lineEnd + 2 + size)));
         off = lineEnd + 2 + size + 2;
         continue;
       }
       const avail = len - off;
       if (avail >= this.#need) {
-        if (this.#keepBody) this.#parts.push(buf.subarray(off, off + this.#need));
+        if (this.#keepBody) this.#parts.push(Buffer.from(buf.subarray(off, off + this.#need)));
         off += this.#need;
         this.#need = 0;
         this.#emit();
       } else {
-        if (this.#keepBody) this.#parts.push(buf.subarray(off));
+        if (this.#keepBody) this.#parts.push(Buffer.from(buf.subarray(off)));
         this.#need -= avail;
         off = len;
       }
     }
-    if (off < len) this.#pending = buf.subarray(off);
+    // The caller may reuse `data` once feed returns (a socket's onread buffer): keep a copy.
+    if (off < len) this.#pending = Buffer.from(buf.subarray(off));
   }
 
   #head(head: string): void {

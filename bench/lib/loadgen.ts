@@ -21,6 +21,8 @@ import { machineBusy, machineCpu, mainThreadCpuMs, processesCpuMs, type MachineC
 import { postRequest, RequestFactory } from "./workload.js";
 
 const CONNECT_TIMEOUT_MS = 5_000;
+/** One read buffer for every connection: a read is parsed before the next one lands, and the parser copies what it keeps. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const STATUS_MAX = 600;
 /** Pseudo-statuses: the connection failed (an error), or no answer came before the end (not an error: a lower-bound latency). */
 const FAILED = 0;
@@ -157,9 +159,23 @@ interface ConnHandlers {
 
 function openConnection(host: string, port: number, handlers: ConnHandlers): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true });
+    let parser: ResponseParser | undefined;
+    const socket = connect({
+      host, port, noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number): boolean => {
+          try {
+            parser?.feed(READ_BUFFER.subarray(0, n));
+          } catch {
+            socket.destroy();
+          }
+          return true;
+        },
+      },
+    });
     const conn = new Conn(socket);
-    const parser = new ResponseParser((status) => handlers.onResponse(conn, status));
+    parser = new ResponseParser((status) => handlers.onResponse(conn, status));
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`connect to ${host}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`));
@@ -167,13 +183,6 @@ function openConnection(host: string, port: number, handlers: ConnHandlers): Pro
     socket.once("connect", () => {
       clearTimeout(timer);
       resolve(conn);
-    });
-    socket.on("data", (data: Buffer) => {
-      try {
-        parser.feed(data);
-      } catch {
-        socket.destroy();
-      }
     });
     socket.on("error", (error) => {
       clearTimeout(timer);
