@@ -182,7 +182,11 @@ export class Session {
     }
   }
 
-  /** Writes bench/results/<scenario>.json (latest run, full or quick). */
+  /**
+   * Writes bench/results/<scenario>.json (a full run) or <scenario>-quick.json
+   * (a smoke run): a quick run never replaces the full run's figures, which
+   * the report prefers.
+   */
   save<D>(scenario: string, settings: Record<string, unknown>, data: D, render: (r: ScenarioResult<D>) => string[]): ScenarioResult<D> {
     const draft: ScenarioResult<D> = {
       scenario, mode: this.options.quick ? "quick" : "full", machine: this.machine, fsyncAfter: probeFsync(), run: this.run,
@@ -192,7 +196,7 @@ export class Session {
     const result: ScenarioResult<D> = { ...draft, summary: render(draft) };
     const dir = this.options.partial ? TMP_DIR : RESULTS_DIR;
     mkdirSync(dir, { recursive: true });
-    this.resultFile = join(dir, `${scenario}.json`);
+    this.resultFile = join(dir, `${scenario}${this.options.quick ? "-quick" : ""}.json`);
     writeFileSync(this.resultFile, JSON.stringify(result, null, 1) + "\n");
     return result;
   }

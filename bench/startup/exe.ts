@@ -16,7 +16,7 @@
 // - RSS of the whole process (main thread + workers) idle after a few requests;
 // - for comparison, the same later start from the bundle under node
 //   (build/calyx.cjs), when it exists.
-// Prints a markdown table and writes bench/results/startup-exe.json.
+// Prints a markdown table and writes bench/results/startup-exe.json (startup-exe-quick.json with --quick).
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
   const resultsDir = join(ROOT, "bench/results");
   mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, "startup-exe.json"), JSON.stringify({
+  writeFileSync(join(resultsDir, values.quick ? "startup-exe-quick.json" : "startup-exe.json"), JSON.stringify({
     when: new Date().toISOString(), exe, sizeBytes: statSync(exe).size, node: process.version, repeats, workers: values.workers ?? null,
     versionMs, first, later, bundle: bundle ?? null,
   }, null, 2) + "\n");
