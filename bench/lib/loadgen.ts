@@ -341,13 +341,18 @@ async function runOpen(job: OpenJob): Promise<LoadRaw> {
       // Saturated: the queue only grows from here. Stop offering load; what is
       // queued or in flight is recorded with its wait so far (a lower bound).
       aborted = true;
-      if (now < winStart) {
-        // Saturated before the measured window even began (during warm-up):
-        // measure the drain instead — everything answered or still waiting
-        // from now on is charged with its wait (lower bounds), and the
-        // achieved rate is what the server got through meanwhile.
+      const settleMs = Math.min(job.drainMs, 1_000);
+      if (now < winStart + settleMs) {
+        // Saturated before the measured window began (during warm-up), or so
+        // soon after that its few answers would say nothing (a window of a
+        // few ms, with no CPU tick of the server in it): measure the drain
+        // instead — everything answered or still waiting from now on is
+        // charged with its wait (lower bounds), and the achieved rate is what
+        // the server got through meanwhile, its backlog still queued.
         winStart = -Infinity;
-        winEnd = now + Math.min(job.drainMs, 1_000);
+        winEnd = now + settleMs;
+        sent = 0;
+        completedInWindow = 0;
         sampler.start(now);
         next = total;
         if (timer) clearTimeout(timer);
