@@ -159,14 +159,15 @@ interface ConnHandlers {
 
 function openConnection(host: string, port: number, handlers: ConnHandlers): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    let parser: ResponseParser | undefined;
+    // Both callbacks run only once bytes arrive, after `conn` and `socket` exist.
+    const parser = new ResponseParser((status) => handlers.onResponse(conn, status));
     const socket = connect({
       host, port, noDelay: true,
       onread: {
         buffer: READ_BUFFER,
         callback: (n: number): boolean => {
           try {
-            parser?.feed(READ_BUFFER.subarray(0, n));
+            parser.feed(READ_BUFFER.subarray(0, n));
           } catch {
             socket.destroy();
           }
@@ -175,7 +176,6 @@ function openConnection(host: string, port: number, handlers: ConnHandlers): Pro
       },
     });
     const conn = new Conn(socket);
-    parser = new ResponseParser((status) => handlers.onResponse(conn, status));
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`connect to ${host}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`));
