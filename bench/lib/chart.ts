@@ -31,7 +31,7 @@ const W = 460;
 const H = 340;
 const M = { left: 58, right: 34, top: 34, bottom: 46 };
 
-const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+export const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 function logTicks(lo: number, hi: number): number[] {
   const out: number[] = [];

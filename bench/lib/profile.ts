@@ -52,7 +52,23 @@ export interface ThreadProfile {
   readonly byOwner: readonly HotFunction[];
   /** Self time per file / package. */
   readonly byFile: readonly HotFunction[];
+  /** The call tree of the busy samples, for a flame graph (bench/lib/flamegraph.ts); absent in results older than it. */
+  readonly flame?: FlameNode;
 }
+
+/**
+ * One frame of the merged call tree: every stack through the same function
+ * (source-mapped, so two bundle positions of one function are one frame)
+ * under the same parent frames. `ms`: busy time of the samples under it.
+ */
+export interface FlameNode {
+  readonly name: string;
+  readonly ms: number;
+  readonly children: readonly FlameNode[];
+}
+
+/** Frames below this share of the thread's busy time are left out of the flame tree (their time stays in the parent's width). */
+export const FLAME_MIN_SHARE = 0.002;
 
 const maps = new Map<string, SourceMap | null>();
 
@@ -192,9 +208,50 @@ export function summarizeProfile(file: string, topN = 20, window?: ProfileWindow
   const top = rank(byWhere, topN);
   const byOwner = rank(byOwnerMap, topN);
   const byFile = rank(byFileMap, Math.min(topN, 12));
+  const flame = flameTree(p, self, where, FLAME_MIN_SHARE * busy);
   const ranWorker = [...byWhere.keys()].some((k) => k.includes("worker-main") || k.includes("entity-runner"));
   const wall = window ? Math.max(0, last - first) : p.endTime - p.startTime;
-  return { file: basename(file), thread: ranWorker ? "worker" : "main", wallMs: Math.round(wall / 1000), busyMs: Math.round(busy / 1000), top, byOwner, byFile };
+  return { file: basename(file), thread: ranWorker ? "worker" : "main", wallMs: Math.round(wall / 1000), busyMs: Math.round(busy / 1000), top, byOwner, byFile, flame };
+}
+
+/**
+ * The call tree of the busy samples (`self`: µs per profile node, idle
+ * excluded here), children of one frame merged by located name, frames under
+ * `minUs` dropped. The root stands for the whole thread.
+ */
+function flameTree(p: CpuProfile, self: ReadonlyMap<number, number>, where: (id: number) => string, minUs: number): FlameNode {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const total = new Map<number, number>();
+  const sum = (id: number): number => {
+    const n = byId.get(id);
+    if (n === undefined || n.callFrame.functionName === "(idle)") return 0;
+    let t = self.get(id) ?? 0;
+    for (const c of n.children ?? []) t += sum(c);
+    total.set(id, t);
+    return t;
+  };
+  const isChild = new Set(p.nodes.flatMap((n) => n.children ?? []));
+  const root = p.nodes.find((n) => !isChild.has(n.id));
+  if (root === undefined) return { name: "all", ms: 0, children: [] };
+  const rootUs = sum(root.id);
+  const merge = (ids: readonly number[], name: string, us: number): FlameNode => {
+    const groups = new Map<string, { ids: number[]; us: number }>();
+    for (const id of ids) {
+      for (const c of byId.get(id)?.children ?? []) {
+        const t = total.get(c) ?? 0;
+        if (t <= 0) continue;
+        const w = where(c);
+        const g = groups.get(w);
+        if (g) {
+          g.ids.push(c);
+          g.us += t;
+        } else groups.set(w, { ids: [c], us: t });
+      }
+    }
+    const children = [...groups.entries()].filter(([, g]) => g.us >= minUs).sort((a, b) => b[1].us - a[1].us).map(([w, g]) => merge(g.ids, w, g.us));
+    return { name, ms: Math.round(us / 100) / 10, children };
+  };
+  return merge([root.id], "all", rootUs);
 }
 
 export function summarizeProfileDir(dir: string, topN = 20, window?: ProfileWindow): ThreadProfile[] {

@@ -5,9 +5,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { flameGraphSvg } from "../lib/flamegraph.js";
 import type { StepResult } from "../lib/generator.js";
 import { TMP_DIR } from "../lib/paths.js";
-import { monotonicUs, renderProfiles, summarizeProfileDir, type ProfileWindow, type ThreadProfile } from "../lib/profile.js";
+import { FLAME_MIN_SHARE, monotonicUs, renderProfiles, summarizeProfileDir, type ProfileWindow, type ThreadProfile } from "../lib/profile.js";
 import { defineScenario } from "../lib/scenario.js";
 import type { ScenarioResult, Session } from "../lib/session.js";
 import { startTarget, TargetUnavailable } from "../lib/targets.js";
@@ -79,9 +80,26 @@ function render(r: ScenarioResult<ProfileData>): string[] {
   return out;
 }
 
+/** One flame graph per profiled thread: profile-<n>-<thread>.svg. */
+function charts(r: ScenarioResult<ProfileData>): Record<string, string> {
+  const out: Record<string, string> = {};
+  r.data.profiles.forEach((p, i) => {
+    if (p.flame === undefined) return;
+    const busy = p.wallMs > 0 ? ` — ${((p.busyMs / p.wallMs) * 100).toFixed(0)}% of a core` : "";
+    out[`profile-${i + 1}-${p.thread}.svg`] = flameGraphSvg(
+      p.flame,
+      `Calyx ${p.thread} thread, seed-table mix at ${r.data.rate.toLocaleString("en-US")} req/s${busy}`,
+      `node --cpu-prof, ${r.mode} run ${r.run.date.slice(0, 16).replace("T", " ")} UTC, commit ${r.run.commit}, ${p.file}; ` +
+        `only samples taken under load; frames under ${FLAME_MIN_SHARE * 100}% of the thread's busy time are left out (their time stays in the caller's width).`,
+    );
+  });
+  return out;
+}
+
 export default defineScenario<ProfileData>({
   name: "profile",
-  description: "Calyx under the seed-table mix with --cpu-prof (main thread and workers): top self-time functions mapped to src/",
+  description: "Calyx under the seed-table mix with --cpu-prof (main thread and workers): top self-time functions mapped to src/, and a flame graph per thread",
   run,
   render,
+  charts,
 });
