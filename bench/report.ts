@@ -116,7 +116,7 @@ function main(): void {
       out.push(`## ${scenario.name}`, "", `_${scenario.description}_ — ${result.mode} run, ${result.run.date.slice(0, 10)}, commit ${result.run.commit}.`, "");
       for (const [file, svg] of Object.entries(scenario.charts?.(result) ?? {})) {
         writeFileSync(join(RESULTS_DIR, file), svg);
-        out.push(`![${scenario.name}: ${file.replace(/\.svg$/, "")}](results/${file})`, "");
+        out.push(`![${file.replace(/\.svg$/, "")}](results/${file})`, "");
       }
       out.push(...scenario.render(result), "");
     }
