@@ -43,6 +43,11 @@ export interface QueryCacheOptions {
 /** Bookkeeping per entry (key objects, map and index slots), counted against the budget. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
+interface Prepared {
+  readonly deltas: readonly RowDelta[];
+  readonly keys: Map<RouteIndex<QueryFill>, Set<string>>;
+}
+
 /** A cached answer, or the placeholder of one being computed (body undefined). */
 export class QueryFill {
   body: string | undefined = undefined;
@@ -73,8 +78,8 @@ export class QueryCache {
   /** Per query: whether it is cached at all (routed by equality). */
   readonly #cacheable = new WeakMap<CompiledQuery, boolean>();
   #bytes = 0;
-  /** The row changes of the commit between prepare and settle. */
-  #prepared: readonly RowDelta[] | undefined;
+  /** The commit between prepare and settle: its row changes, and each index's keys of them (computed once, see #keysIn). */
+  #prepared: Prepared | undefined;
   #unlisten: (() => void) | undefined;
   readonly #stats = { hits: 0, misses: 0, stores: 0, invalidations: 0, evictions: 0 };
 
@@ -87,13 +92,14 @@ export class QueryCache {
   start(): void {
     this.#unlisten = this.#source.onCommit({
       prepare: (deltas) => {
-        this.#prepared = deltas;
-        this.#drop(deltas);
+        const prepared: Prepared = { deltas, keys: new Map() };
+        this.#prepared = prepared;
+        this.#drop(prepared);
       },
       settle: () => {
-        const deltas = this.#prepared;
+        const prepared = this.#prepared;
         this.#prepared = undefined;
-        if (deltas !== undefined) this.#drop(deltas);
+        if (prepared !== undefined) this.#drop(prepared);
       },
     });
     this.#source.onRoutesChanged(() => this.clear());
@@ -184,20 +190,40 @@ export class QueryCache {
     return index;
   }
 
-  /** Drops every entry a row of these changes may belong to (before or after the change). */
-  #drop(deltas: readonly RowDelta[]): void {
+  /**
+   * The keys the commit's rows of `table` (before and after each change) are
+   * filed under in `index`: computed on first use and kept for the commit,
+   * so that prepare, settle and every answer arriving in between (#touches)
+   * share one computation instead of each routing every row again.
+   */
+  #keysIn(prepared: Prepared, table: string, index: RouteIndex<QueryFill>): ReadonlySet<string> {
+    let keys = prepared.keys.get(index);
+    if (keys === undefined) {
+      keys = new Set();
+      for (const d of prepared.deltas) {
+        if (d.table !== table) continue;
+        if (d.old !== null) for (const k of index.rowKeys(d.old as Row)) keys.add(k);
+        if (d.new !== null) for (const k of index.rowKeys(d.new as Row)) keys.add(k);
+      }
+      prepared.keys.set(index, keys);
+    }
+    return keys;
+  }
+
+  /** Drops every entry a row of the commit may belong to (before or after the change). */
+  #drop(prepared: Prepared): void {
     if (this.#entries.size === 0) return;
     const hits: QueryFill[] = [];
     const hit = (f: QueryFill): void => {
       hits.push(f);
     };
-    for (const d of deltas) {
+    let done: string[] | undefined;
+    for (const d of prepared.deltas) {
+      if (done?.includes(d.table) === true) continue;
+      (done ??= []).push(d.table);
       const byQuery = this.#routes.get(d.table);
       if (byQuery === undefined) continue;
-      for (const index of byQuery.values()) {
-        if (d.old !== null) index.match(d.old as Row, hit);
-        if (d.new !== null) index.match(d.new as Row, hit);
-      }
+      for (const index of byQuery.values()) index.matchKeys(this.#keysIn(prepared, d.table, index), hit);
     }
     for (const f of hits) {
       if (this.#entries.get(f.key) !== f) continue; // already dropped (matched twice)
@@ -206,20 +232,10 @@ export class QueryCache {
     }
   }
 
-  #touches(f: QueryFill, deltas: readonly RowDelta[]): boolean {
+  #touches(f: QueryFill, prepared: Prepared): boolean {
     const index = this.#routes.get(f.table)?.get(f.query);
     if (index === undefined) return false;
-    let found = false;
-    const hit = (g: QueryFill): void => {
-      if (g === f) found = true;
-    };
-    for (const d of deltas) {
-      if (d.table !== f.table) continue;
-      if (d.old !== null) index.match(d.old as Row, hit);
-      if (d.new !== null) index.match(d.new as Row, hit);
-      if (found) return true;
-    }
-    return false;
+    return index.filedUnder(f, this.#keysIn(prepared, f.table, index));
   }
 
   #dropTable(table: string): void {

@@ -55,6 +55,26 @@ export class RouteIndex<P> {
     this.#all.delete(p);
   }
 
+  /** Equality routing only: the keys a row is filed under (what match() looks up for it). */
+  rowKeys(row: Row): string[] {
+    if (this.spec.kind !== "eq") throw new Error(`RouteIndex.rowKeys: a ${this.spec.kind} index has no keys`);
+    return rowKeys(this.spec.terms, row);
+  }
+
+  /** Equality routing only: calls `hit` for every pipeline filed under one of `keys`. */
+  matchKeys(keys: Iterable<string>, hit: (p: P) => void): void {
+    for (const k of keys) {
+      const set = this.#byKey.get(k);
+      if (set !== undefined) for (const p of set) hit(p);
+    }
+  }
+
+  /** Equality routing only: whether pipeline `p` is filed under one of `keys`. */
+  filedUnder(p: P, keys: ReadonlySet<string>): boolean {
+    for (const k of this.#keysOf.get(p) ?? []) if (keys.has(k)) return true;
+    return false;
+  }
+
   /** Calls `hit` for every pipeline this row may belong to (possibly more than once). */
   match(row: Row, hit: (p: P) => void): void {
     const spec = this.spec;

@@ -70,6 +70,36 @@ t.test("an answer is kept until a commit changes a row that passes its WHERE", a
   t.equal(st.hits, 2);
 });
 
+t.test("one commit over two tables drops the answers of both, and keeps neither while it syncs", async (t) => {
+  const ORDERS: ViewSpec = { name: "o", table: "orders", queries: { byCustomer: "SELECT * FROM orders WHERE customer = :customer" } };
+  const src = new FakeSource([CUSTOMERS, ORDERS]);
+  const cache = new QueryCache(src, { maxBytes: 1 << 20 });
+  cache.start();
+  const ask = (v: string, q: string, params: Record<string, unknown>): string | QueryFill | undefined => {
+    const view = src.view(v);
+    const query = view?.queries[q];
+    if (view === undefined || query === undefined) throw new Error(`no query ${v}.${q}`);
+    return cache.lookup(view, query, params, "j");
+  };
+  const keep = (v: string, q: string, params: Record<string, unknown>): void => {
+    cache.fill(ask(v, q, params) as QueryFill, JSON.stringify(src.query(v, q, params)));
+  };
+  src.commit([put("a", "Ann", 30), { view: "o", pk: "o1", row: { id: "o1", customer: "a" } }]);
+  keep("c", "byName", { name: "Ann" });
+  keep("o", "byCustomer", { customer: "a" });
+  src.commit([put("a", "Ann", 31), { view: "o", pk: "o2", row: { id: "o2", customer: "a" } }]);
+  t.type(ask("c", "byName", { name: "Ann" }), QueryFill, "the first table's answer dropped");
+  t.type(ask("o", "byCustomer", { customer: "a" }), QueryFill, "and the second table's");
+
+  keep("c", "byName", { name: "Ann" });
+  const during = src.begin([put("b", "Bob", 40), { view: "o", pk: "o3", row: { id: "o3", customer: "a" } }]);
+  const o = ask("o", "byCustomer", { customer: "a" }) as QueryFill;
+  cache.fill(o, "[]");
+  t.type(ask("o", "byCustomer", { customer: "a" }), QueryFill, "an answer of the second table the syncing commit touches is not kept");
+  t.type(ask("c", "byName", { name: "Ann" }), "string", "one of the first table it does not touch stays");
+  during.settle(true);
+});
+
 t.test("only queries routed by equality are cached", async (t) => {
   const s = setup();
   s.src.commit([put("a", "Ann", 30), put("b", "Bob", 40)]);
