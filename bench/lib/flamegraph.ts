@@ -4,7 +4,7 @@
 // say whose code a frame is: Calyx's or the user's (src/, examples/,
 // bench/projects/), an npm package, Node's internals, or V8 itself.
 import { esc } from "./chart.js";
-import type { FlameNode } from "./profile.js";
+import { isProjectFrame, type FlameNode } from "./profile.js";
 
 const WIDTH = 1200;
 const ROW = 17;
@@ -44,7 +44,7 @@ export type FrameKind = "project" | "package" | "node" | "v8" | "root";
 
 export function frameKind(name: string, depth: number): FrameKind {
   if (depth === 0) return "root";
-  if (name.startsWith("src/") || name.startsWith("examples/") || name.startsWith("bench/projects/")) return "project";
+  if (isProjectFrame(name)) return "project";
   if (name.startsWith("node:")) return "node";
   if (name.startsWith("(")) return "v8";
   return "package";

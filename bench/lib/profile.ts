@@ -133,6 +133,11 @@ export function monotonicUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
 
+/** Calyx's own code, or the user's project (the example or a bench project), by located name. */
+export function isProjectFrame(where: string): boolean {
+  return where.startsWith("src/") || where.startsWith("examples/") || where.startsWith("bench/projects/");
+}
+
 export function summarizeProfile(file: string, topN = 20, window?: ProfileWindow): ThreadProfile {
   const p = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
@@ -161,15 +166,13 @@ export function summarizeProfile(file: string, topN = 20, window?: ProfileWindow
     }
     return w;
   };
-  // Calyx's own code, or the user's project (the example or a bench project).
-  const isProject = (w: string): boolean => w.startsWith("src/") || w.startsWith("examples/") || w.startsWith("bench/projects/");
   const ownerOf = new Map<number, string>();
   const owner = (id: number): string => {
     let o = ownerOf.get(id);
     if (o !== undefined) return o;
     const chain: number[] = [];
     let cur: number | undefined = id;
-    while (cur !== undefined && !ownerOf.has(cur) && !isProject(where(cur))) {
+    while (cur !== undefined && !ownerOf.has(cur) && !isProjectFrame(where(cur))) {
       chain.push(cur);
       cur = parent.get(cur);
     }

@@ -217,13 +217,10 @@ export class QueryCache {
     const hit = (f: QueryFill): void => {
       hits.push(f);
     };
-    let done: string[] | undefined;
-    for (const d of prepared.deltas) {
-      if (done?.includes(d.table) === true) continue;
-      (done ??= []).push(d.table);
-      const byQuery = this.#routes.get(d.table);
+    for (const table of new Set(prepared.deltas.map((d) => d.table))) {
+      const byQuery = this.#routes.get(table);
       if (byQuery === undefined) continue;
-      for (const index of byQuery.values()) index.matchKeys(this.#keysIn(prepared, d.table, index), hit);
+      for (const index of byQuery.values()) index.matchKeys(this.#keysIn(prepared, table, index), hit);
     }
     for (const f of hits) {
       if (this.#entries.get(f.key) !== f) continue; // already dropped (matched twice)

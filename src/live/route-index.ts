@@ -78,12 +78,8 @@ export class RouteIndex<P> {
   /** Calls `hit` for every pipeline this row may belong to (possibly more than once). */
   match(row: Row, hit: (p: P) => void): void {
     const spec = this.spec;
-    if (spec.kind === "eq") {
-      for (const k of rowKeys(spec.terms, row)) {
-        const set = this.#byKey.get(k);
-        if (set !== undefined) for (const p of set) hit(p);
-      }
-    } else if (spec.kind === "range") {
+    if (spec.kind === "eq") this.matchKeys(rowKeys(spec.terms, row), hit);
+    else if (spec.kind === "range") {
       const v = toSqlValue(readPath(row, spec.path));
       if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") this.#byType.get(typeof v)?.stab(v, hit);
     } else for (const p of this.#all) hit(p);
