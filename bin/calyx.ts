@@ -69,9 +69,23 @@ if (argv[0] === "--version" || argv[0] === "-v") {
   cli();
 }
 
+/**
+ * yargs lays out a command's whole help text (every option, wrapped to the
+ * terminal) right after starting its handler, in case the handler fails and
+ * the help is shown. Ours never shows it (.fail() below prints one line), and
+ * at `run`'s start that layout cost ≈ 15 ms of the main thread. yargs is
+ * pinned; if its internals change, this does nothing.
+ */
+function skipHelpLayout<T extends object>(parser: T): T {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (parser as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === "function") usage.cacheHelpMessage = () => undefined;
+  return parser;
+}
+
 function cli(): void {
 // In the single executable, argv is [exe, exe, ...args]; hideBin handles both.
-void yargs(argv)
+void skipHelpLayout(yargs(argv))
   .scriptName("calyx")
   .usage("$0 <command> [options]")
   .command("run [dir]", "serve a project (production: JSON logs, no watcher)", serveOptions, guarded((args) =>

@@ -1,6 +1,9 @@
-// Bundles the runtime with esbuild: build/calyx.cjs (CLI + main thread) and
-// build/worker.cjs (worker threads). npm packages stay external here; the
-// single-executable build (scripts/package.mjs) bundles them too.
+// Bundles the runtime with esbuild: build/cli.cjs (CLI + main thread) and
+// build/worker-main.cjs (worker threads), each behind a small entry point —
+// build/calyx.cjs and build/worker.cjs — that compiles them (and the npm
+// packages they load) through a V8 code cache, and for `run`/`dev` starts the
+// worker threads first (src/cli/node-main.ts). npm packages stay external
+// here; the single-executable build (scripts/package.mjs) bundles them too.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -35,10 +38,11 @@ export async function buildRuntime({ outdir = "build", external = true } = {}) {
     // The CLI bundles yargs and its layout helpers so string-width gets the same
     // printable-ASCII fast path as in the executable (yargs lays out its whole
     // help text at every start); packages with natives or large data stay external.
-    build({ ...common, define: cliDefine, entryPoints: { calyx: "bin/calyx.ts" }, outdir, outExtension: { ".js": ".cjs" },
+    build({ ...common, define: cliDefine, entryPoints: { cli: "bin/calyx.ts" }, outdir, outExtension: { ".js": ".cjs" },
       external: external ? CLI_EXTERNAL : [],
       plugins: [nativeRedirectPlugin({ natives: {}, stubs: [], asciiWidth: ["string-width"] })] }),
-    build({ ...common, entryPoints: { worker: "src/host/worker-main.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: external ? "external" : undefined }),
+    build({ ...common, entryPoints: { "worker-main": "src/host/worker-main.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: external ? "external" : undefined }),
+    build({ ...common, entryPoints: { calyx: "src/cli/node-main.ts", worker: "src/host/node-worker.ts" }, outdir, outExtension: { ".js": ".cjs" }, packages: "external" }),
   ]);
 }
 

@@ -7,7 +7,7 @@ import { ProjectError } from "../host/errors.js";
 import { DevWatcher } from "../host/dev-watcher.js";
 import { createLogger, type LogLevel } from "../host/logger.js";
 import type { Runtime } from "../host/runtime.js";
-import { bootWorkers, WORKER_HEAP_MB_DEFAULT } from "../host/worker-pool.js";
+import { bootWorkers, discardPrebooted, WORKER_HEAP_MB_DEFAULT } from "../host/worker-start.js";
 import type { Durability } from "../storage/store.js";
 import type { UwsServer } from "../http/uws-server.js";
 import type { NodeHttpServer } from "../http/node-server.js";
@@ -15,6 +15,8 @@ import { lockDataDir } from "./data-lock.js";
 import { CliError } from "./serve-errors.js";
 import type { Service } from "../http/service.js";
 import { VERSION } from "./version.js";
+import { startupTrace } from "./startup-trace.js";
+import { describeCodeCache } from "./code-cache.js";
 
 export interface ServeOptions {
   readonly dir: string;
@@ -73,11 +75,24 @@ export async function serve(options: ServeOptions): Promise<void> {
   const started = performance.now();
   const workers = options.workers ?? availableParallelism();
   // Start-up: the worker threads boot (≈ 80 ms each) while this thread loads
-  // the runtime (lmdb-js, the SQL parser, uWS) and opens the data folder.
+  // the runtime (lmdb-js, the SQL parser, uWS) and opens the data folder. The
+  // entry point has usually started them already (src/host/worker-start.ts).
   bootWorkers(workers, WORKER_HEAP_MB_DEFAULT);
   const [{ Runtime, RUNTIME_DEFAULTS }, { attachLive }, { loadUws, UwsServer, UwsUnavailableError }] = await Promise.all([
     import("../host/runtime.js"), import("../http/ws-setup.js"), import("../http/uws-server.js"),
   ]);
+  // uWS's native loads while the workers boot, not after them; and a machine
+  // without a uWS build learns it before anything is opened.
+  if (options.transport !== "node") {
+    try {
+      loadUws();
+    } catch (error) {
+      discardPrebooted();
+      if (error instanceof UwsUnavailableError) throw new CliError(`${error.message}; run with --transport node to serve over node:http instead (no live queries)`);
+      throw error;
+    }
+  }
+  startupTrace("runtime loaded");
   let runtime: Runtime;
   try {
     runtime = await Runtime.start({
@@ -94,7 +109,10 @@ export async function serve(options: ServeOptions): Promise<void> {
       throw new CliError(error.problems.length === 1 ? (error.problems[0]?.message ?? error.message) : `${error.problems.length} problems in the project`, error.problems.some((p) => p.frame) || error.problems.length > 1 ? detail : undefined);
     }
     throw error;
+  } finally {
+    discardPrebooted();
   }
+  startupTrace("project loaded");
   const service: Service = runtime;
   // Live queries and /_calyx/ws hang off the runtime: they survive hot reloads with it.
   const live = attachLive(runtime, {
@@ -109,12 +127,6 @@ export async function serve(options: ServeOptions): Promise<void> {
     const [{ NodeHttpServer }, { attachNodeWebSocket }] = await Promise.all([import("../http/node-server.js"), import("../http/ws-node.js")]);
     server = new NodeHttpServer(service, httpOptions, (http) => attachNodeWebSocket(http, live.gateway, options.bodyLimit));
   } else {
-    try {
-      loadUws();
-    } catch (error) {
-      if (error instanceof UwsUnavailableError) throw new CliError(`${error.message}; run with --transport node to serve over node:http instead (no live queries)`);
-      throw error;
-    }
     server = new UwsServer(service, { ...httpOptions, extend: live.extend, streamQuery: live.streamQuery });
   }
   try {
@@ -149,6 +161,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   // The one line a script can wait for, whatever the log format.
   process.stdout.write(`calyx: listening on ${url}\n`);
+  startupTrace(`listening (${describeCodeCache()})`);
   if (options.mode === "dev") process.stdout.write(examples(url, runtime) + "\n");
 
   let stopping = false;

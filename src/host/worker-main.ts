@@ -4,7 +4,9 @@
 // queued during one turn of its event loop arrives as one message, and the
 // answers to one batch leave as one message.
 import { randomUUID } from "node:crypto";
-import { parentPort } from "node:worker_threads";
+import { parentPort, threadId } from "node:worker_threads";
+import { startupTrace } from "../cli/startup-trace.js";
+import { describeCodeCache } from "../cli/code-cache.js";
 import * as calyx from "../api/index.js";
 import { loadAndDiscover } from "./discovery.js";
 import { EndpointRunner } from "./endpoint-runner.js";
@@ -78,6 +80,7 @@ function handle(message: ToWorker): void {
       const sweep = setInterval(() => runner?.passivate(), PASSIVATION_SWEEP_MS);
       sweep.unref();
       post({ t: "loaded", manifest: built.manifest });
+      startupTrace(`worker ${threadId} project loaded (${describeCodeCache()})`);
       return;
     }
     case "prepare": {

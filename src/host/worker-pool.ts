@@ -2,11 +2,11 @@
 // hash(component, id) % size, so one worker is the single writer of an entity
 // and keeps its state hot. A worker that overruns a handler's timeout, crashes
 // or runs out of memory is replaced; only its in-flight commands fail.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { CommandRejected, ForwardedError, HostError, ProjectError } from "./errors.js";
 import type { EndpointRequestData, FromWorker, Manifest, ProjectModules, ReplyData, RequestData, ToWorker, WireError } from "./messages.js";
 import type { EntityWrite } from "../storage/store.js";
-import { workerScript } from "./worker-script.js";
+import { startWorker, takePrebooted } from "./worker-start.js";
 import { TranspileCache } from "./transpile-cache.js";
 import { snapshotSources } from "./project-files.js";
 
@@ -67,29 +67,7 @@ class Slot {
   watchSince = 0;
 }
 
-/** A worker's heap limit unless the runtime is told otherwise (RUNTIME_DEFAULTS.workerHeapMb). */
-export const WORKER_HEAP_MB_DEFAULT = 256;
-
-/** Worker threads started ahead of the first pool (bootWorkers), taken by #newWorker. */
-const prebooted: { worker: Worker; heapMb: number }[] = [];
-
-/**
- * Starts `count` worker threads now, for the first pool to take: a thread's
- * boot (Node's bootstrap, the worker bundle, lmdb-js) then overlaps whatever
- * the main thread does before it creates the pool. A pool takes only threads
- * started with its heap limit; threads nobody takes are unref'd and die with
- * the process.
- */
-export function bootWorkers(count: number, heapMb = WORKER_HEAP_MB_DEFAULT): void {
-  for (let i = 0; i < count; i++) prebooted.push({ worker: startWorker(heapMb), heapMb });
-}
-
-function startWorker(heapMb: number): Worker {
-  const script = workerScript();
-  const worker = new Worker(script.filename, { ...script.options, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
-  worker.unref();
-  return worker;
-}
+export { WORKER_HEAP_MB_DEFAULT } from "./worker-start.js";
 
 export class WorkerPool {
   readonly #options: PoolOptions;
@@ -322,9 +300,7 @@ export class WorkerPool {
   }
 
   #newWorker(): Worker {
-    const i = prebooted.findIndex((p) => p.heapMb === this.#options.workerHeapMb);
-    if (i >= 0) return (prebooted.splice(i, 1)[0] as { worker: Worker }).worker;
-    return startWorker(this.#options.workerHeapMb);
+    return takePrebooted(this.#options.workerHeapMb) ?? startWorker(this.#options.workerHeapMb);
   }
 
   /** Loads the project into a new worker for `slot` (`booted`: one started already, by start()). */

@@ -16,11 +16,9 @@ import { findEmbeddedProject, unpackEmbeddedProject } from "./embedded-project.j
 import { SeaError } from "./errors.js";
 import { ensureNatives } from "./native-loader.js";
 import { versionReport } from "./version-report.js";
+import { bootEarly } from "../cli/early-boot.js";
+import { startupTrace as trace } from "../cli/startup-trace.js";
 
-/** CALYX_TRACE_STARTUP=1: print when each start-up phase ends (ms since the process started) to stderr. */
-const trace = process.env["CALYX_TRACE_STARTUP"] === "1"
-  ? (phase: string): void => { process.stderr.write(`calyx: startup ${phase} at ${performance.now().toFixed(1)} ms\n`); }
-  : (): void => undefined;
 
 /** Commands that take the project folder as their first positional argument. */
 const PROJECT_COMMANDS = new Set(["run", "dev", "test"]);
@@ -46,6 +44,8 @@ async function main(): Promise<void> {
     const dir = unpackEmbeddedProject(process.execPath, embedded);
     process.argv.splice(2, args.length, ...embeddedArgs(args, dir));
   }
+  // The worker threads of run/dev start booting now (they need the natives unpacked).
+  if (bootEarly(process.argv.slice(2))) trace("workers started");
   await import("../../bin/calyx.js");
   trace("cli loaded");
 }

@@ -31,10 +31,14 @@ export async function versionReport(): Promise<string> {
   return lines.join("\n");
 }
 
+// The bundles load the natives with require (under `node build/calyx.cjs` a
+// module holding import() is compiled without the code cache:
+// src/cli/compile-cache.ts); from source (tsx, ESM) with import().
+
 async function lmdbLine(): Promise<string> {
   const pkg = packageVersion("lmdb");
   try {
-    const lmdb = (await import("lmdb")) as { version?: { versionString?: string } };
+    const lmdb = (typeof require === "function" ? require("lmdb") : await import("lmdb")) as { version?: { versionString?: string } };
     const native = lmdb.version?.versionString?.replace(/:.*$/, "") ?? "unknown";
     return `lmdb-js ${pkg} (${native})`;
   } catch (error) {
@@ -46,7 +50,7 @@ async function uwsLine(): Promise<string> {
   const pkg = packageVersion("uWebSockets.js");
   try {
     // A CommonJS module: from source, its exports are under `default`.
-    const mod = (await import("uWebSockets.js")) as { App?: unknown; default?: { App?: unknown } };
+    const mod = (typeof require === "function" ? require("uWebSockets.js") : await import("uWebSockets.js")) as { App?: unknown; default?: { App?: unknown } };
     const uws = mod.default ?? mod;
     return `uWebSockets.js ${pkg} (${typeof uws.App === "function" ? "native" : "unexpected exports"})`;
   } catch (error) {

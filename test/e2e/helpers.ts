@@ -1,7 +1,7 @@
 // Drives the real `calyx` command as a child process: the bundle under node by
 // default, or the single executable when CALYX_BIN is set (CALYX_BIN=dist/calyx).
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync } from "node:fs";
+import { cpSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -21,9 +21,9 @@ export interface Running {
 }
 
 /** Starts `calyx <args>` and waits (with a deadline) for its "listening on" line. */
-export async function startCalyx(args: string[], deadlineMs = 20_000): Promise<Running> {
+export async function startCalyx(args: string[], deadlineMs = 20_000, env: NodeJS.ProcessEnv = process.env): Promise<Running> {
   const { file, prefix } = calyxCommand();
-  const proc = spawn(file, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(file, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
   let out = "";
   proc.stdout.on("data", (d: Buffer) => { out += d.toString(); });
   proc.stderr.on("data", (d: Buffer) => { out += d.toString(); });
@@ -41,9 +41,9 @@ export async function startCalyx(args: string[], deadlineMs = 20_000): Promise<R
 }
 
 /** Runs `calyx <args>` to completion. */
-export function runCalyx(args: string[], deadlineMs = 30_000): Promise<{ code: number | string; stdout: string; stderr: string }> {
+export function runCalyx(args: string[], deadlineMs = 30_000, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const { file, prefix } = calyxCommand();
-  const proc = spawn(file, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(file, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
   let stdout = "";
   let stderr = "";
   proc.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
@@ -69,4 +69,19 @@ export async function json(res: Response): Promise<unknown> {
   } catch {
     throw new Error(`not JSON (status ${res.status}): ${text}`);
   }
+}
+
+/** Every file under `dir` (full paths, sorted); none when it does not exist. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let entries;
+    try { entries = readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else out.push(join(d, e.name));
+    }
+  };
+  walk(dir);
+  return out.sort();
 }

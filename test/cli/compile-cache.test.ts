@@ -1,0 +1,145 @@
+// The compile cache of `node build/calyx.cjs` (src/cli/compile-cache.ts), in
+// child processes: a module compiled through it behaves as Node's loader would
+// make it (require, resolve, __filename, this, import()), its cache is written
+// at exit and used by the next process, a changed file gets a new cache and
+// the old one is deleted, and files outside Calyx's folder are left alone.
+import t from "tap";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { filesUnder } from "../e2e/helpers.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+const CHILD = `
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { installCompileCache } from ${JSON.stringify(join(ROOT, "src/cli/compile-cache.ts"))};
+import { codeCacheStats } from ${JSON.stringify(join(ROOT, "src/cli/code-cache.ts"))};
+const [root, outside] = process.argv.slice(2);
+const installed = installCompileCache(root);
+const require = createRequire(import.meta.url);
+const m = require(join(root, "mod.cjs"));
+const o = require(outside);
+const dynamic = await m.dynamic();
+console.log(JSON.stringify({ installed, stats: codeCacheStats(), value: m.value, filename: m.filename, dirname: m.dirname,
+  thisIsExports: m.thisIsExports, resolved: m.resolved, paths: m.paths, dynamic, outside: o.value }));
+`;
+
+const MOD = (n: number): string => `#!/usr/bin/env node
+const helper = require("./helper.cjs");
+exports.value = helper.twice(${n});
+exports.filename = __filename;
+exports.dirname = __dirname;
+exports.thisIsExports = this === module.exports;
+exports.resolved = require.resolve("./helper.cjs");
+exports.paths = Array.isArray(require.resolve.paths("x"));
+exports.dynamic = require("./dynamic.cjs");
+`;
+
+interface ChildOut {
+  installed: boolean;
+  stats: { hits: number; misses: number; rejected: number };
+  value: number;
+  filename: string;
+  dirname: string;
+  thisIsExports: boolean;
+  resolved: string;
+  paths: boolean;
+  dynamic: string;
+  outside: string;
+}
+
+type TestDir = (typeof t)["testdir"];
+
+function setup(t: { testdir: TestDir }): { dir: string; root: string; cache: string; run: (env?: Record<string, string>) => ChildOut } {
+  const dir = t.testdir({ "child.mts": CHILD, "outside.cjs": "exports.value = 'outside';\n" });
+  const root = join(dir, "calyx");
+  mkdirSync(root);
+  writeFileSync(join(root, "mod.cjs"), MOD(21));
+  writeFileSync(join(root, "helper.cjs"), "exports.twice = (x) => x * 2;\n");
+  writeFileSync(join(root, "esm.mjs"), "export default 'from esm';\n");
+  // Holds import(): compiled as Node compiles it (a script from a code cache loses its import() callback on Node 20).
+  writeFileSync(join(root, "dynamic.cjs"), "module.exports = () => import('./esm.mjs').then((m) => m.default);\n");
+  const cache = join(dir, "cache");
+  const run = (env: Record<string, string> = {}): ChildOut => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(dir, "child.mts"), root, join(dir, "outside.cjs")], {
+      cwd: ROOT, encoding: "utf8", env: { ...process.env, CALYX_CACHE_DIR: cache, ...env },
+    });
+    if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as ChildOut;
+  };
+  return { dir, root, cache, run };
+}
+
+/** Their names. */
+function cacheFiles(cache: string): string[] {
+  return filesUnder(cache).map((f) => basename(f));
+}
+
+t.test("a cached module behaves as Node loads it; the cache is written at exit and used next time", async (t) => {
+  const { root, cache, run } = setup(t);
+  const first = run();
+  t.equal(first.installed, true);
+  t.same(first.stats, { hits: 0, misses: 2, rejected: 0 }, "mod.cjs and helper.cjs compiled without a cache; dynamic.cjs (import()) and outside.cjs not through the cache");
+  t.equal(first.value, 42);
+  t.equal(first.filename, join(root, "mod.cjs"));
+  t.equal(first.dirname, root);
+  t.equal(first.thisIsExports, true);
+  t.equal(first.resolved, join(root, "helper.cjs"));
+  t.equal(first.paths, true);
+  t.equal(first.dynamic, "from esm", "import() in a module the cached one requires");
+  t.equal(first.outside, "outside");
+  const files = cacheFiles(cache);
+  t.equal(files.length, 2, files.join(", "));
+  t.ok(files.every((f) => /^[0-9a-f]{12}-[0-9a-f]{24}\.exit\.v8cache$/.test(f)), files.join(", "));
+
+  const second = run();
+  t.same(second.stats, { hits: 2, misses: 0, rejected: 0 }, "both from the cache");
+  t.equal(second.value, 42);
+  t.equal(second.dynamic, "from esm", "import() still works once the cache is used");
+  t.same(cacheFiles(cache), files, "a hit writes no exit cache");
+});
+
+t.test("a changed file gets a new cache and its old one is deleted", async (t) => {
+  const { root, cache, run } = setup(t);
+  run();
+  const before = cacheFiles(cache);
+  writeFileSync(join(root, "mod.cjs"), MOD(50));
+  const changed = run();
+  t.equal(changed.value, 100, "the new code runs, not the cached old one");
+  t.same(changed.stats, { hits: 1, misses: 1, rejected: 0 });
+  const after = cacheFiles(cache);
+  t.equal(after.length, 2, after.join(", "));
+  t.equal(after.filter((f) => before.includes(f)).length, 1, "helper.cjs kept its cache; mod.cjs's old one is gone");
+  t.same(run().stats, { hits: 2, misses: 0, rejected: 0 });
+});
+
+t.test("a damaged cache is refused, costs a compile and changes nothing else", async (t) => {
+  const { cache, run } = setup(t);
+  run();
+  for (const f of filesUnder(cache)) writeFileSync(f, Buffer.alloc(4096, 7));
+  const damaged = run();
+  t.equal(damaged.value, 42);
+  t.equal(damaged.stats.hits, 0);
+  t.equal(damaged.stats.rejected + damaged.stats.misses, 2);
+  t.ok(damaged.stats.rejected >= 1, "V8 refused the damaged data");
+});
+
+t.test("CALYX_CODE_CACHE=0: nothing is installed or written", async (t) => {
+  const { cache, run } = setup(t);
+  const off = run({ CALYX_CODE_CACHE: "0" });
+  t.equal(off.installed, false);
+  t.same(off.stats, { hits: 0, misses: 0, rejected: 0 });
+  t.equal(off.value, 42);
+  t.same(cacheFiles(cache), []);
+});
+
+t.test("an unwritable cache folder costs speed only", async (t) => {
+  const { dir, run } = setup(t);
+  const blocker = join(dir, "blocker");
+  writeFileSync(blocker, "");
+  const r = run({ CALYX_CACHE_DIR: join(blocker, "cache") });
+  t.equal(r.value, 42);
+  t.same(r.stats, { hits: 0, misses: 2, rejected: 0 });
+});

@@ -1,0 +1,96 @@
+// `node build/calyx.cjs` start-up (docs/host.md "Start-up"): the entry point
+// starts the worker threads before the CLI loads and compiles Calyx's code
+// through a V8 code cache kept in the cache folder; CALYX_TRACE_STARTUP=1
+// shows both. The single executable has its own cache (executable.test.ts).
+import t from "tap";
+import { basename, join } from "node:path";
+import { copyProject, filesUnder, json, runCalyx, startCalyx, type Running } from "./helpers.js";
+
+if (process.env["CALYX_BIN"]) {
+  t.pass("the executable's code cache is tested in executable.test.ts");
+} else {
+  /** Cache files under `dir`, by name. */
+  const cacheFiles = (dir: string): string[] => filesUnder(dir).map((f) => basename(f));
+
+  /** Waits (with a deadline) for `count` lines of the server's output matching `re`: trace lines come from three threads, in their own time. */
+  const line = (server: Running, re: RegExp, count = 1, deadlineMs = 20_000): Promise<string[]> => {
+    const found = (): string[] => server.output().match(new RegExp(re.source, "gm")) ?? [];
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (found().length < count) return;
+        done();
+        resolve(found());
+      };
+      const timer = setTimeout(() => { done(); reject(new Error(`no ${count} × ${re} within ${deadlineMs} ms:\n${server.output()}`)); }, deadlineMs);
+      // After the helper's own listener has appended the chunk to output().
+      const later = (): void => { setImmediate(check); };
+      const done = (): void => {
+        clearTimeout(timer);
+        server.proc.stdout?.off("data", later);
+        server.proc.stderr?.off("data", later);
+      };
+      server.proc.stdout?.on("data", later);
+      server.proc.stderr?.on("data", later);
+      check();
+    });
+  };
+
+  t.test("workers start first; a server writes the code cache and the next start uses it in every thread", async (t) => {
+    const dir = t.testdir();
+    const project = copyProject("customer-registry", dir);
+    const cache = join(dir, "cache");
+    const env = { ...process.env, CALYX_CACHE_DIR: cache, CALYX_TRACE_STARTUP: "1" };
+    const args = ["run", project, "--port", "0", "--data", join(dir, "data"), "--workers", "2"];
+
+    const first = await startCalyx(args, 20_000, env);
+    t.match(first.output(), /^calyx: startup workers started at [\d.]+ ms$/m, "the entry point started the threads");
+    t.equal((await line(first, /^calyx: startup worker \d+ project loaded.*$/, 2)).length, 2, "two threads, as --workers says");
+    const [misses] = await line(first, /^calyx: startup listening \(code cache: 0 hits, \d+ misses, 0 refused\)/);
+    t.ok(misses && Number(/(\d+) misses/.exec(misses)?.[1]) >= 3, `the first start compiles without a cache: ${misses}`);
+    const created = await fetch(`${first.url}/customers/c1`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Ann", email: "a@x.io" }) });
+    t.equal(created.status, 200);
+    // A few seconds after start every thread writes the caches of what it compiled.
+    const written = await line(first, /^calyx: startup (main thread|worker \d+): [1-9]\d* code caches in place/, 3);
+    t.equal(written.length, 3, written.join("\n"));
+    t.ok(cacheFiles(cache).length >= 3 && cacheFiles(cache).every((f) => f.endsWith(".full.v8cache")), cacheFiles(cache).join(", "));
+    first.proc.kill("SIGTERM");
+    t.equal(await first.exited, 0);
+
+    const second = await startCalyx(args, 20_000, env);
+    const [hits] = await line(second, /^calyx: startup listening \(code cache: \d+ hits, 0 misses, 0 refused\)/);
+    t.ok(hits && Number(/(\d+) hits/.exec(hits)?.[1]) >= 3, `the second start compiles from the cache: ${hits}`);
+    t.equal((await line(second, /^calyx: startup worker \d+ project loaded \(code cache: [1-9]\d* hits, 0 misses, 0 refused\)/, 2)).length, 2, "both threads use it too");
+    t.same(await json(await fetch(`${second.url}/customers/c1`)), { name: "Ann", email: "a@x.io" });
+    t.same(await json(await fetch(`${second.url}/customers/by-name/Ann`)), [{ name: "Ann", email: "a@x.io" }]);
+
+    // The CLI bundle, compiled from its cache, still loads the natives for --version.
+    const v = await runCalyx(["--version"], 30_000, env);
+    t.equal(v.code, 0, v.stderr);
+    t.match(v.stdout, /^lmdb-js \S+ \(LMDB [^)]+\)$/m);
+    t.match(v.stdout, /^uWebSockets\.js \S+ \(native\)$/m);
+    t.notMatch(v.stdout, /not loadable/);
+    second.proc.kill("SIGTERM");
+    t.equal(await second.exited, 0);
+  });
+
+  t.test("a short command with no cache yet leaves one at exit", async (t) => {
+    const cache = join(t.testdir(), "cache");
+    const v = await runCalyx(["--version"], 30_000, { ...process.env, CALYX_CACHE_DIR: cache });
+    t.equal(v.code, 0, v.stderr);
+    const files = cacheFiles(cache);
+    t.ok(files.length >= 1 && files.every((f) => f.endsWith(".exit.v8cache")), files.join(", "));
+  });
+
+  t.test("CALYX_CODE_CACHE=0: no cache is read or written", async (t) => {
+    const dir = t.testdir();
+    const project = copyProject("customer-registry", dir);
+    const cache = join(dir, "cache");
+    const env = { ...process.env, CALYX_CACHE_DIR: cache, CALYX_TRACE_STARTUP: "1", CALYX_CODE_CACHE: "0" };
+    const server = await startCalyx(["run", project, "--port", "0", "--data", join(dir, "data")], 20_000, env);
+    await line(server, /^calyx: startup listening \(code cache: 0 hits, 0 misses, 0 refused\)/);
+    t.equal((await fetch(`${server.url}/customers/c1`)).status, 404);
+    server.proc.kill("SIGTERM");
+    t.equal(await server.exited, 0);
+    t.same(cacheFiles(cache), []);
+  });
+}
