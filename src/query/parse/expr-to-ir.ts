@@ -152,6 +152,8 @@ export function valueToIr(ctx: ConvertContext, raw: unknown, at: SqlPosition, in
       return literal(v === 0 ? 0 : v);
     }
     case "single_quote_string":
+      // node-sql-parser keeps the text between the quotes as written: 'it''s' is it's.
+      return literal((str(node, "value") ?? "").replaceAll("''", "'"));
     case "string":
       return literal(str(node, "value") ?? "");
     case "bool":

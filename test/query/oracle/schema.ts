@@ -14,7 +14,7 @@ export interface Schema {
   readonly hasTags: boolean;
 }
 
-const TEXTS = ["", "a", "ab", "abc", "abd", "b", "B", "ba", "é", "z", "😀", "\uffff", "a b"];
+const TEXTS = ["", "a", "ab", "abc", "abd", "b", "B", "ba", "é", "z", "😀", "\uffff", "a b", "it's", "'"];
 const INTS = [-3, -1, 0, 1, 2, 3, 10];
 const REALS = [-1.5, 0, 0.25, 1, 2.5, 1e9];
 export const TAGS = ["x", "y", "z", "w"];
