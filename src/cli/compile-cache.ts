@@ -1,14 +1,14 @@
 // A compile cache for `node build/calyx.cjs` (what Node 22's
-// `module.enableCompileCache()` does, for Node 20): CommonJS files inside
-// Calyx's own folder — its bundles (build/cli.cjs, build/worker-main.cjs) and
-// the npm packages it loads from its node_modules (lmdb-js, msgpackr,
-// node-sql-parser, …) — are compiled with a V8 code cache kept in
-// <cache folder>/<version>/code/node-<node version>-<arch>/ (code-cache.ts:
-// when it is written; CALYX_CODE_CACHE=0 turns it off). Every other module —
-// the project's own code, packages outside Calyx's folder — loads exactly as
-// before. Installed by the two entry points, build/calyx.cjs
-// (src/cli/node-main.ts) and build/worker.cjs (src/host/node-worker.ts),
-// before anything else is loaded.
+// `module.enableCompileCache()` does, for Node 20): CommonJS files in
+// Calyx's own folder — its bundles (build/cli.cjs, build/worker-main.cjs) —
+// and in the node_modules folders its packages are found in (lmdb-js,
+// msgpackr, node-sql-parser, …, wherever npm put them) are compiled with a V8
+// code cache kept in <cache folder>/<version>/code/node-<node version>-<arch>/
+// (code-cache.ts: when it is written; CALYX_CODE_CACHE=0 turns it off). The
+// project's own modules (src/host/loader.ts compiles them) and files
+// elsewhere load exactly as before. Installed by the two entry points,
+// build/calyx.cjs (src/cli/node-main.ts) and build/worker.cjs
+// (src/host/node-worker.ts), before anything else is loaded.
 import { createHash } from "node:crypto";
 import Module from "node:module";
 import { dirname, join, sep } from "node:path";
@@ -27,6 +27,11 @@ interface ModuleStatics {
   _resolveLookupPaths(request: string, parent: unknown): string[] | null;
   _extensions: NodeJS.RequireExtensions;
   _cache: NodeJS.Require["cache"];
+  _nodeModulePaths(from: string): string[];
+}
+
+function statics(): ModuleStatics {
+  return Module as unknown as ModuleStatics;
 }
 
 /** The folder the caches of this Node and architecture go to. */
@@ -45,18 +50,20 @@ export function compileCacheDir(): string {
 const DYNAMIC_IMPORT = /\bimport\s*\(/;
 
 /**
- * Compiles the CommonJS files under `root` with a code cache from now on.
- * Returns false (and changes nothing) when the cache is turned off.
+ * Compiles, from now on, the CommonJS files in the folder above `entryDir`
+ * (the package: build/ is `entryDir`) and in the node_modules folders a
+ * module in `entryDir` resolves packages from, with a code cache. Returns
+ * false (and changes nothing) when the cache is turned off.
  */
-export function installCompileCache(root: string): boolean {
+export function installCompileCache(entryDir: string): boolean {
   if (!CODE_CACHE_ENABLED) return false;
-  const prefix = root.endsWith(sep) ? root : root + sep;
+  const withSep = (dir: string): string => (dir.endsWith(sep) ? dir : dir + sep);
+  const prefixes = [withSep(dirname(entryDir)), ...statics()._nodeModulePaths(entryDir).map(withSep)];
   const dir = compileCacheDir();
-  const statics = Module as unknown as ModuleStatics;
   const proto = Module.prototype as unknown as ModuleInternals;
   const original = proto._compile;
   proto._compile = function compile(this: ModuleInternals, content: string, filename: string): unknown {
-    if (!filename.startsWith(prefix) || DYNAMIC_IMPORT.test(content)) return original.call(this, content, filename);
+    if (!prefixes.some((p) => filename.startsWith(p)) || DYNAMIC_IMPORT.test(content)) return original.call(this, content, filename);
     // One name per file (its path) and content: a rebuilt bundle gets a new cache, and the old one is deleted when it is written.
     const name = `${hashHex(filename).slice(0, 12)}-`;
     const base = join(dir, `${name}${hashHex(content).slice(0, 24)}`);
@@ -64,7 +71,7 @@ export function installCompileCache(root: string): boolean {
     const body = content.startsWith("#!") ? "//" + content.slice(2) : content;
     const script = cachedScript(Module.wrap(body), filename, { base, stalePrefix: name });
     const wrapper = script.runInThisContext({ displayErrors: true }) as CompiledWrapper;
-    return wrapper.call(this.exports, this.exports, requireFor(this, statics), this as unknown as Module, filename, dirname(filename));
+    return wrapper.call(this.exports, this.exports, requireFor(this, statics()), this as unknown as Module, filename, dirname(filename));
   };
   return true;
 }

@@ -11,6 +11,6 @@ import { startupTrace } from "../cli/startup-trace.js";
 
 const here = fileURLToPath(import.meta.url);
 startupTrace(`worker ${threadId} entry`);
-installCompileCache(dirname(dirname(here)));
+installCompileCache(dirname(here));
 createRequire(here)(join(dirname(here), "worker-main.cjs"));
 startupTrace(`worker ${threadId} bundle loaded`);

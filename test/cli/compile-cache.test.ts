@@ -17,12 +17,12 @@ import { join } from "node:path";
 import { installCompileCache } from ${JSON.stringify(join(ROOT, "src/cli/compile-cache.ts"))};
 import { codeCacheStats } from ${JSON.stringify(join(ROOT, "src/cli/code-cache.ts"))};
 const [root, outside] = process.argv.slice(2);
-const installed = installCompileCache(root);
+const installed = installCompileCache(join(root, "build"));
 const require = createRequire(import.meta.url);
 const m = require(join(root, "mod.cjs"));
 const o = require(outside);
 const dynamic = await m.dynamic();
-console.log(JSON.stringify({ installed, stats: codeCacheStats(), value: m.value, filename: m.filename, dirname: m.dirname,
+console.log(JSON.stringify({ installed, stats: codeCacheStats(), value: m.value, pkg: m.pkg, filename: m.filename, dirname: m.dirname,
   thisIsExports: m.thisIsExports, resolved: m.resolved, paths: m.paths, dynamic, outside: o.value }));
 `;
 
@@ -35,10 +35,12 @@ exports.thisIsExports = this === module.exports;
 exports.resolved = require.resolve("./helper.cjs");
 exports.paths = Array.isArray(require.resolve.paths("x"));
 exports.dynamic = require("./dynamic.cjs");
+exports.pkg = require("pkg").name;
 `;
 
 interface ChildOut {
   installed: boolean;
+  pkg: string;
   stats: { hits: number; misses: number; rejected: number };
   value: number;
   filename: string;
@@ -54,8 +56,11 @@ type TestDir = (typeof t)["testdir"];
 
 function setup(t: { testdir: TestDir }): { dir: string; root: string; cache: string; run: (env?: Record<string, string>) => ChildOut } {
   const dir = t.testdir({ "child.mts": CHILD, "outside.cjs": "exports.value = 'outside';\n" });
+  // Calyx's folder (its entry points in build/) inside a project whose node_modules holds a package it uses.
   const root = join(dir, "calyx");
-  mkdirSync(root);
+  mkdirSync(join(root, "build"), { recursive: true });
+  mkdirSync(join(dir, "node_modules", "pkg"), { recursive: true });
+  writeFileSync(join(dir, "node_modules", "pkg", "index.js"), "exports.name = 'pkg';\n");
   writeFileSync(join(root, "mod.cjs"), MOD(21));
   writeFileSync(join(root, "helper.cjs"), "exports.twice = (x) => x * 2;\n");
   writeFileSync(join(root, "esm.mjs"), "export default 'from esm';\n");
@@ -81,7 +86,8 @@ t.test("a cached module behaves as Node loads it; the cache is written at exit a
   const { root, cache, run } = setup(t);
   const first = run();
   t.equal(first.installed, true);
-  t.same(first.stats, { hits: 0, misses: 2, rejected: 0 }, "mod.cjs and helper.cjs compiled without a cache; dynamic.cjs (import()) and outside.cjs not through the cache");
+  t.same(first.stats, { hits: 0, misses: 3, rejected: 0 }, "mod.cjs, helper.cjs and the package compiled without a cache; dynamic.cjs (import()) and outside.cjs not through the cache");
+  t.equal(first.pkg, "pkg", "a package from a node_modules folder Calyx resolves from");
   t.equal(first.value, 42);
   t.equal(first.filename, join(root, "mod.cjs"));
   t.equal(first.dirname, root);
@@ -91,11 +97,11 @@ t.test("a cached module behaves as Node loads it; the cache is written at exit a
   t.equal(first.dynamic, "from esm", "import() in a module the cached one requires");
   t.equal(first.outside, "outside");
   const files = cacheFiles(cache);
-  t.equal(files.length, 2, files.join(", "));
+  t.equal(files.length, 3, files.join(", "));
   t.ok(files.every((f) => /^[0-9a-f]{12}-[0-9a-f]{24}\.exit\.v8cache$/.test(f)), files.join(", "));
 
   const second = run();
-  t.same(second.stats, { hits: 2, misses: 0, rejected: 0 }, "both from the cache");
+  t.same(second.stats, { hits: 3, misses: 0, rejected: 0 }, "all three from the cache");
   t.equal(second.value, 42);
   t.equal(second.dynamic, "from esm", "import() still works once the cache is used");
   t.same(cacheFiles(cache), files, "a hit writes no exit cache");
@@ -108,11 +114,11 @@ t.test("a changed file gets a new cache and its old one is deleted", async (t) =
   writeFileSync(join(root, "mod.cjs"), MOD(50));
   const changed = run();
   t.equal(changed.value, 100, "the new code runs, not the cached old one");
-  t.same(changed.stats, { hits: 1, misses: 1, rejected: 0 });
+  t.same(changed.stats, { hits: 2, misses: 1, rejected: 0 });
   const after = cacheFiles(cache);
-  t.equal(after.length, 2, after.join(", "));
-  t.equal(after.filter((f) => before.includes(f)).length, 1, "helper.cjs kept its cache; mod.cjs's old one is gone");
-  t.same(run().stats, { hits: 2, misses: 0, rejected: 0 });
+  t.equal(after.length, 3, after.join(", "));
+  t.equal(after.filter((f) => before.includes(f)).length, 2, "the others kept their caches; mod.cjs's old one is gone");
+  t.same(run().stats, { hits: 3, misses: 0, rejected: 0 });
 });
 
 t.test("a damaged cache is refused, costs a compile and changes nothing else", async (t) => {
@@ -122,7 +128,7 @@ t.test("a damaged cache is refused, costs a compile and changes nothing else", a
   const damaged = run();
   t.equal(damaged.value, 42);
   t.equal(damaged.stats.hits, 0);
-  t.equal(damaged.stats.rejected + damaged.stats.misses, 2);
+  t.equal(damaged.stats.rejected + damaged.stats.misses, 3);
   t.ok(damaged.stats.rejected >= 1, "V8 refused the damaged data");
 });
 
@@ -141,5 +147,5 @@ t.test("an unwritable cache folder costs speed only", async (t) => {
   writeFileSync(blocker, "");
   const r = run({ CALYX_CACHE_DIR: join(blocker, "cache") });
   t.equal(r.value, 42);
-  t.same(r.stats, { hits: 0, misses: 2, rejected: 0 });
+  t.same(r.stats, { hits: 0, misses: 3, rejected: 0 });
 });
