@@ -6,7 +6,9 @@
 // here; the single-executable build (scripts/package.mjs) bundles them too.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { apiTypes } from "./api-types.mjs";
 import { nativeRedirectPlugin } from "./sea/plugin.mjs";
 
@@ -19,6 +21,20 @@ try {
   commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
 } catch { /* not a git checkout */ }
 
+/**
+ * What the parse of a view's SQL depends on: the query compiler's sources and
+ * node-sql-parser's version. The view SQL cache (src/host/view-sql-cache.ts)
+ * keeps parses of this build only, so a changed compiler never reads the
+ * parses of an older one — even within one version number.
+ */
+function queryBuildId() {
+  const root = new URL("..", import.meta.url).pathname;
+  const hash = createHash("sha256").update(JSON.parse(readFileSync(join(root, "node_modules/node-sql-parser/package.json"), "utf8")).version);
+  const files = readdirSync(join(root, "src/query"), { recursive: true }).filter((f) => f.endsWith(".ts")).sort();
+  for (const f of files) hash.update(`\0${f}\0`).update(readFileSync(join(root, "src/query", f)));
+  return hash.digest("hex").slice(0, 16);
+}
+
 export const common = {
   bundle: true,
   platform: "node",
@@ -27,7 +43,7 @@ export const common = {
   sourcemap: "linked",
   logLevel: "warning",
   // yargs and our worker-script lookup use import.meta.url; CJS has __filename.
-  define: { "import.meta.url": "__calyx_import_meta_url", __CALYX_VERSION__: JSON.stringify(pkg.version), __CALYX_COMMIT__: JSON.stringify(commit) },
+  define: { "import.meta.url": "__calyx_import_meta_url", __CALYX_VERSION__: JSON.stringify(pkg.version), __CALYX_COMMIT__: JSON.stringify(commit), __CALYX_QUERY_BUILD__: JSON.stringify(queryBuildId()) },
   banner: { js: "const __calyx_import_meta_url = require('url').pathToFileURL(__filename).href;" },
 };
 

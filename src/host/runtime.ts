@@ -4,6 +4,9 @@
 // its reply is released once that commit is durable.
 import type { CompiledView } from "../query/compile-view.js";
 import { compileViews, type CompiledViews } from "./compile-views.js";
+import { ViewSqlCache } from "./view-sql-cache.js";
+import { knownParse } from "../query/parse/parse-query.js";
+import { startupTrace } from "../cli/startup-trace.js";
 import { Committer } from "../storage/committer.js";
 import { openLmdbStore, type Store } from "../storage/lmdb-store.js";
 import type { CommitHook, Durability, EntityWrite, FaultInjection, ReadTxn } from "../storage/store.js";
@@ -160,7 +163,7 @@ export class Runtime {
     }
     let views: CompiledViews;
     try {
-      views = compileViews(manifest);
+      views = compileViewsCached(manifest, ViewSqlCache.open(this.#options.dataDir));
     } catch (error) {
       pool.discard();
       throw error;
@@ -459,9 +462,15 @@ async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCa
     projectDir: options.projectDir, dataDir: options.dataDir, workers: options.workers, handlerTimeoutMs: options.handlerTimeoutMs,
     queueMax: options.workerQueueMax, workerHeapMb: options.workerHeapMb, log: options.log, onCall,
   });
+  // Read while the workers boot: the views' parses of the last start.
+  const sqlCache = ViewSqlCache.open(options.dataDir);
+  sqlCache.seed();
   const manifest = await pool.start();
   try {
-    const views = compileViews(manifest);
+    const queries = manifest.views.flatMap((v) => v.queries.map((q) => ({ table: v.table, sql: q.sql })));
+    const known = queries.filter((q) => knownParse(q.table, q.sql) !== undefined).length;
+    const views = compileViewsCached(manifest, sqlCache);
+    startupTrace(`views compiled (${queries.length} queries, ${known} already parsed)`);
     return { pool, manifest, views: views.byTable, viewsByName: views.byName };
   } catch (error) {
     await pool.stop();
@@ -470,6 +479,13 @@ async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCa
 }
 
 export { compileViews, type CompiledViews } from "./compile-views.js";
+
+/** compileViews, then the view SQL cache keeps the parses of exactly these views for the next start. */
+function compileViewsCached(manifest: Manifest, cache: ViewSqlCache): CompiledViews {
+  const views = compileViews(manifest);
+  cache.store(manifest.views);
+  return views;
+}
 
 function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;

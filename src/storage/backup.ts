@@ -16,7 +16,7 @@ import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { StorageError } from "./errors.js";
 import { decodeKey, encodeKey } from "./key-codec.js";
-import { FORMAT_VERSION, TRANSPILE_CACHE_FILE, decodeJournalKey, entityLogKey, journalKey } from "./layout.js";
+import { CACHE_FILES, FORMAT_VERSION, decodeJournalKey, entityLogKey, journalKey } from "./layout.js";
 import { openLmdbStore, type LmdbStore } from "./lmdb-store.js";
 import type { DbName, JournalRecord, KeyPart, ReadTxn, StoredState } from "./store.js";
 
@@ -66,7 +66,7 @@ export async function restore(file: string, dataDir: string, options: RestoreOpt
     throw new StorageError("ERR_RESTORE_TARGET", `backup file ${file} does not exist or is not a file`);
   }
   mkdirSync(dataDir, { recursive: true });
-  const present = readdirSync(dataDir).filter((f) => !f.startsWith(".restore-") && f !== TRANSPILE_CACHE_FILE);
+  const present = readdirSync(dataDir).filter((f) => !f.startsWith(".restore-") && !CACHE_FILES.has(f));
   if (present.length > 0 && !options.force) {
     throw new StorageError(
       "ERR_RESTORE_TARGET",

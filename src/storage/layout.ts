@@ -19,6 +19,12 @@ export const FORMAT_VERSION = 2;
  */
 export const TRANSPILE_CACHE_FILE = "transpile-cache.json";
 
+/** The view SQL cache (src/host/view-sql-cache.ts): parsed view queries, a cache like the one above. */
+export const VIEW_SQL_CACHE_FILE = "view-sql-cache.json";
+
+/** Files in a data folder that are caches, not data: deleting one is always safe. */
+export const CACHE_FILES: ReadonlySet<string> = new Set([TRANSPILE_CACHE_FILE, VIEW_SQL_CACHE_FILE]);
+
 export const DB_NAMES: readonly DbName[] = ["state", "journal", "entityLog", "rows", "index", "offsets", "timers", "meta"];
 
 /** meta/["formatVersion"] -> FORMAT_VERSION, written when the folder is created. */

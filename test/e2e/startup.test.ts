@@ -3,6 +3,7 @@
 // through a V8 code cache kept in the cache folder; CALYX_TRACE_STARTUP=1
 // shows both. The single executable has its own cache (executable.test.ts).
 import t from "tap";
+import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { copyProject, filesUnder, json, runCalyx, startCalyx, type Running } from "./helpers.js";
 
@@ -47,6 +48,7 @@ if (process.env["CALYX_BIN"]) {
     t.equal((await line(first, /^calyx: startup worker \d+ project loaded.*$/, 2)).length, 2, "two threads, as --workers says");
     const [misses] = await line(first, /^calyx: startup listening \(code cache: 0 hits, \d+ misses, 0 refused\)/);
     t.ok(misses && Number(/(\d+) misses/.exec(misses)?.[1]) >= 3, `the first start compiles without a cache: ${misses}`);
+    t.match(first.output(), /^calyx: startup views compiled \(3 queries, 0 already parsed\)/m, "the views' SQL is parsed");
     const created = await fetch(`${first.url}/customers/c1`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Ann", email: "a@x.io" }) });
     t.equal(created.status, 200);
     // A few seconds after start every thread writes the caches of what it compiled.
@@ -60,6 +62,7 @@ if (process.env["CALYX_BIN"]) {
     const [hits] = await line(second, /^calyx: startup listening \(code cache: \d+ hits, 0 misses, 0 refused\)/);
     t.ok(hits && Number(/(\d+) hits/.exec(hits)?.[1]) >= 3, `the second start compiles from the cache: ${hits}`);
     t.equal((await line(second, /^calyx: startup worker \d+ project loaded \(code cache: [1-9]\d* hits, 0 misses, 0 refused\)/, 2)).length, 2, "both threads use it too");
+    t.match(second.output(), /^calyx: startup views compiled \(3 queries, 3 already parsed\)/m, "the parses come from the view SQL cache");
     t.same(await json(await fetch(`${second.url}/customers/c1`)), { name: "Ann", email: "a@x.io" });
     t.same(await json(await fetch(`${second.url}/customers/by-name/Ann`)), [{ name: "Ann", email: "a@x.io" }]);
 
@@ -71,6 +74,19 @@ if (process.env["CALYX_BIN"]) {
     t.notMatch(v.stdout, /not loadable/);
     second.proc.kill("SIGTERM");
     t.equal(await second.exited, 0);
+
+    // A new query is parsed; the unchanged ones still come from the cache.
+    const viewFile = join(project, "src/customers-by-name.ts");
+    const source = readFileSync(viewFile, "utf8");
+    const edited = source.replace(/(\n\s*)byName: \{/, '$1byEmail: { http: "GET /customers/by-email/:email", sql: "SELECT * FROM customers WHERE email = :email" },$1byName: {');
+    t.not(edited, source);
+    writeFileSync(viewFile, edited);
+    const third = await startCalyx(args, 20_000, env);
+    await line(third, /^calyx: startup views compiled \(4 queries, 3 already parsed\)/);
+    await line(third, /view 'customers' is ready/); // the new query's index is built from the stored rows
+    t.same(await json(await fetch(`${third.url}/customers/by-email/a@x.io`)), [{ name: "Ann", email: "a@x.io" }]);
+    third.proc.kill("SIGTERM");
+    t.equal(await third.exited, 0);
   });
 
   t.test("a short command with no cache yet leaves one at exit", async (t) => {

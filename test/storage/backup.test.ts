@@ -5,7 +5,7 @@ import { finished } from "node:stream/promises";
 import { backup, exportNdjson, fromJson, importNdjson, restore, toJson } from "../../src/storage/backup.js";
 import { Committer } from "../../src/storage/committer.js";
 import { encodeKey } from "../../src/storage/key-codec.js";
-import { TRANSPILE_CACHE_FILE } from "../../src/storage/layout.js";
+import { TRANSPILE_CACHE_FILE, VIEW_SQL_CACHE_FILE } from "../../src/storage/layout.js";
 import { openLmdbStore, type LmdbStore } from "../../src/storage/lmdb-store.js";
 
 /** A store with a bit of everything: kv states, events, a delete, odd values, rows, offsets, a raw key. */
@@ -98,7 +98,7 @@ void t.test("import refuses a non-empty store and malformed files, naming the li
 });
 
 void t.test("backup -> restore round trip; restore refuses a non-empty folder unless forced", async (t) => {
-  const dir = t.testdir({ occupied: { "something.txt": "keep me" }, "only-cache": { [TRANSPILE_CACHE_FILE]: "{}" } });
+  const dir = t.testdir({ occupied: { "something.txt": "keep me" }, "only-cache": { [TRANSPILE_CACHE_FILE]: "{}", [VIEW_SQL_CACHE_FILE]: "{}" } });
   const src = await populate(join(dir, "src"));
   const store = openLmdbStore({ path: src });
   const expected = await exportToString(store, join(dir, "before.ndjson"));
