@@ -10,6 +10,7 @@
 // build/calyx.cjs (src/cli/node-main.ts) and build/worker.cjs
 // (src/host/node-worker.ts), before anything else is loaded.
 import { createHash } from "node:crypto";
+import { realpathSync } from "node:fs";
 import Module from "node:module";
 import { dirname, join, sep } from "node:path";
 import { versionCacheDir } from "../sea/cache-dir.js";
@@ -58,7 +59,9 @@ const DYNAMIC_IMPORT = /\bimport\s*\(/;
 export function installCompileCache(entryDir: string): boolean {
   if (!CODE_CACHE_ENABLED) return false;
   const withSep = (dir: string): string => (dir.endsWith(sep) ? dir : dir + sep);
-  const prefixes = [withSep(dirname(entryDir)), ...statics()._nodeModulePaths(entryDir).map(withSep)];
+  // Node names modules by their real path: a node_modules that is a symlink (a worktree's, a linked install) counts as where it points.
+  const folders = [dirname(entryDir), ...statics()._nodeModulePaths(entryDir)];
+  const prefixes = [...new Set(folders.flatMap((f) => [f, realFolder(f)]).filter((f) => f !== undefined).map(withSep))];
   const dir = compileCacheDir();
   const proto = Module.prototype as unknown as ModuleInternals;
   const original = proto._compile;
@@ -74,6 +77,14 @@ export function installCompileCache(entryDir: string): boolean {
     return wrapper.call(this.exports, this.exports, requireFor(this, statics()), this as unknown as Module, filename, dirname(filename));
   };
   return true;
+}
+
+function realFolder(dir: string): string | undefined {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return undefined; // most of the ancestors' node_modules do not exist
+  }
 }
 
 function hashHex(text: string): string {

@@ -31,14 +31,16 @@ export async function versionReport(): Promise<string> {
   return lines.join("\n");
 }
 
-// The bundles load the natives with require (under `node build/calyx.cjs` a
-// module holding import() is compiled without the code cache:
-// src/cli/compile-cache.ts); from source (tsx, ESM) with import().
+// The natives are loaded with require: in the bundles esbuild's (in the
+// executable it resolves to the embedded natives), from source (ESM) one made
+// by createRequire. Not import(): under `node build/calyx.cjs` a file whose
+// text holds one is compiled without the code cache (src/cli/compile-cache.ts),
+// and this one is part of the CLI bundle.
 
 async function lmdbLine(): Promise<string> {
   const pkg = packageVersion("lmdb");
   try {
-    const lmdb = (typeof require === "function" ? require("lmdb") : await import("lmdb")) as { version?: { versionString?: string } };
+    const lmdb = (typeof require === "function" ? require("lmdb") : createRequire(import.meta.url)("lmdb")) as { version?: { versionString?: string } };
     const native = lmdb.version?.versionString?.replace(/:.*$/, "") ?? "unknown";
     return `lmdb-js ${pkg} (${native})`;
   } catch (error) {
@@ -49,9 +51,7 @@ async function lmdbLine(): Promise<string> {
 async function uwsLine(): Promise<string> {
   const pkg = packageVersion("uWebSockets.js");
   try {
-    // A CommonJS module: from source, its exports are under `default`.
-    const mod = (typeof require === "function" ? require("uWebSockets.js") : await import("uWebSockets.js")) as { App?: unknown; default?: { App?: unknown } };
-    const uws = mod.default ?? mod;
+    const uws = (typeof require === "function" ? require("uWebSockets.js") : createRequire(import.meta.url)("uWebSockets.js")) as { App?: unknown };
     return `uWebSockets.js ${pkg} (${typeof uws.App === "function" ? "native" : "unexpected exports"})`;
   } catch (error) {
     return `uWebSockets.js ${pkg} (native library not loadable: ${reason(error)})`;

@@ -5,7 +5,7 @@
 // the old one is deleted, and files outside Calyx's folder are left alone.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { filesUnder } from "../e2e/helpers.js";
 
@@ -35,7 +35,7 @@ exports.thisIsExports = this === module.exports;
 exports.resolved = require.resolve("./helper.cjs");
 exports.paths = Array.isArray(require.resolve.paths("x"));
 exports.dynamic = require("./dynamic.cjs");
-exports.pkg = require("pkg").name;
+exports.pkg = require("pkg").name + "+" + require("linked").name;
 `;
 
 interface ChildOut {
@@ -61,6 +61,10 @@ function setup(t: { testdir: TestDir }): { dir: string; root: string; cache: str
   mkdirSync(join(root, "build"), { recursive: true });
   mkdirSync(join(dir, "node_modules", "pkg"), { recursive: true });
   writeFileSync(join(dir, "node_modules", "pkg", "index.js"), "exports.name = 'pkg';\n");
+  // and whose own node_modules is a symlink (a worktree's, a linked install): Node names its files by their real path.
+  mkdirSync(join(dir, "linked-modules", "linked"), { recursive: true });
+  writeFileSync(join(dir, "linked-modules", "linked", "index.js"), "exports.name = 'linked';\n");
+  symlinkSync(join(dir, "linked-modules"), join(root, "node_modules"));
   writeFileSync(join(root, "mod.cjs"), MOD(21));
   writeFileSync(join(root, "helper.cjs"), "exports.twice = (x) => x * 2;\n");
   writeFileSync(join(root, "esm.mjs"), "export default 'from esm';\n");
@@ -86,8 +90,8 @@ t.test("a cached module behaves as Node loads it; the cache is written at exit a
   const { root, cache, run } = setup(t);
   const first = run();
   t.equal(first.installed, true);
-  t.same(first.stats, { hits: 0, misses: 3, rejected: 0 }, "mod.cjs, helper.cjs and the package compiled without a cache; dynamic.cjs (import()) and outside.cjs not through the cache");
-  t.equal(first.pkg, "pkg", "a package from a node_modules folder Calyx resolves from");
+  t.same(first.stats, { hits: 0, misses: 4, rejected: 0 }, "mod.cjs, helper.cjs and the two packages compiled without a cache; dynamic.cjs (import()) and outside.cjs not through the cache");
+  t.equal(first.pkg, "pkg+linked", "packages from the node_modules folders Calyx resolves from, a symlinked one included");
   t.equal(first.value, 42);
   t.equal(first.filename, join(root, "mod.cjs"));
   t.equal(first.dirname, root);
@@ -97,11 +101,11 @@ t.test("a cached module behaves as Node loads it; the cache is written at exit a
   t.equal(first.dynamic, "from esm", "import() in a module the cached one requires");
   t.equal(first.outside, "outside");
   const files = cacheFiles(cache);
-  t.equal(files.length, 3, files.join(", "));
+  t.equal(files.length, 4, files.join(", "));
   t.ok(files.every((f) => /^[0-9a-f]{12}-[0-9a-f]{24}\.exit\.v8cache$/.test(f)), files.join(", "));
 
   const second = run();
-  t.same(second.stats, { hits: 3, misses: 0, rejected: 0 }, "all three from the cache");
+  t.same(second.stats, { hits: 4, misses: 0, rejected: 0 }, "all four from the cache");
   t.equal(second.value, 42);
   t.equal(second.dynamic, "from esm", "import() still works once the cache is used");
   t.same(cacheFiles(cache), files, "a hit writes no exit cache");
@@ -114,11 +118,11 @@ t.test("a changed file gets a new cache and its old one is deleted", async (t) =
   writeFileSync(join(root, "mod.cjs"), MOD(50));
   const changed = run();
   t.equal(changed.value, 100, "the new code runs, not the cached old one");
-  t.same(changed.stats, { hits: 2, misses: 1, rejected: 0 });
+  t.same(changed.stats, { hits: 3, misses: 1, rejected: 0 });
   const after = cacheFiles(cache);
-  t.equal(after.length, 3, after.join(", "));
-  t.equal(after.filter((f) => before.includes(f)).length, 2, "the others kept their caches; mod.cjs's old one is gone");
-  t.same(run().stats, { hits: 3, misses: 0, rejected: 0 });
+  t.equal(after.length, 4, after.join(", "));
+  t.equal(after.filter((f) => before.includes(f)).length, 3, "the others kept their caches; mod.cjs's old one is gone");
+  t.same(run().stats, { hits: 4, misses: 0, rejected: 0 });
 });
 
 t.test("a damaged cache is refused, costs a compile and changes nothing else", async (t) => {
@@ -128,7 +132,7 @@ t.test("a damaged cache is refused, costs a compile and changes nothing else", a
   const damaged = run();
   t.equal(damaged.value, 42);
   t.equal(damaged.stats.hits, 0);
-  t.equal(damaged.stats.rejected + damaged.stats.misses, 3);
+  t.equal(damaged.stats.rejected + damaged.stats.misses, 4);
   t.ok(damaged.stats.rejected >= 1, "V8 refused the damaged data");
 });
 
@@ -147,5 +151,5 @@ t.test("an unwritable cache folder costs speed only", async (t) => {
   writeFileSync(blocker, "");
   const r = run({ CALYX_CACHE_DIR: join(blocker, "cache") });
   t.equal(r.value, 42);
-  t.same(r.stats, { hits: 0, misses: 3, rejected: 0 });
+  t.same(r.stats, { hits: 0, misses: 4, rejected: 0 });
 });

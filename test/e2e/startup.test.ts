@@ -3,9 +3,12 @@
 // through a V8 code cache kept in the cache folder; CALYX_TRACE_STARTUP=1
 // shows both. The single executable has its own cache (executable.test.ts).
 import t from "tap";
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { copyProject, filesUnder, json, runCalyx, startCalyx, type Running } from "./helpers.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
 
 if (process.env["CALYX_BIN"]) {
   t.pass("the executable's code cache is tested in executable.test.ts");
@@ -55,6 +58,10 @@ if (process.env["CALYX_BIN"]) {
     const written = await line(first, /^calyx: startup (main thread|worker \d+): [1-9]\d* code caches in place/, 3);
     t.equal(written.length, 3, written.join("\n"));
     t.ok(cacheFiles(cache).length >= 3 && cacheFiles(cache).every((f) => f.endsWith(".full.v8cache")), cacheFiles(cache).join(", "));
+    for (const bundle of ["cli.cjs", "worker-main.cjs"]) {
+      const name = `${createHash("sha256").update(join(ROOT, "build", bundle)).digest("hex").slice(0, 12)}-`;
+      t.ok(cacheFiles(cache).some((f) => f.startsWith(name)), `build/${bundle} itself is cached (${name}…)`);
+    }
     first.proc.kill("SIGTERM");
     t.equal(await first.exited, 0);
 
@@ -87,6 +94,13 @@ if (process.env["CALYX_BIN"]) {
     t.same(await json(await fetch(`${third.url}/customers/by-email/a@x.io`)), [{ name: "Ann", email: "a@x.io" }]);
     third.proc.kill("SIGTERM");
     t.equal(await third.exited, 0);
+  });
+
+  t.test("the bundles hold no import( (a file that does is compiled without the cache)", async (t) => {
+    for (const bundle of ["cli.cjs", "worker-main.cjs"]) {
+      const text = readFileSync(join(ROOT, "build", bundle), "utf8");
+      t.notMatch(text, /\bimport\s*\(/, bundle);
+    }
   });
 
   t.test("a short command with no cache yet leaves one at exit", async (t) => {
