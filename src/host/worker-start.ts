@@ -6,6 +6,7 @@
 // otherwise by serve() before it loads the runtime. The first pool takes them.
 // This module is bundled into the entry points and into the CLI, so the
 // threads started ahead are kept on globalThis, where every copy sees them.
+import { closeSync, openSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { workerScript } from "./worker-script.js";
 
@@ -26,11 +27,54 @@ function prebooted(): Prebooted[] {
   return (globalThis.__calyxPrebooted ??= []);
 }
 
+/**
+ * The variable that tells lmdb-js's native loader (node-gyp-build-optional-
+ * packages) the C library, which it otherwise works out in every thread with
+ * detect-libc — loading child_process, net and dgram into each worker (≈ 6 ms
+ * of a worker's boot here, Node compiling them again per thread). A worker of
+ * `node build/calyx.cjs` gets it with LIBC_SET_BY_CALYX and removes both
+ * before the project loads (src/host/node-worker.ts): user code never sees them.
+ */
+export const LIBC_SET_BY_CALYX = "CALYX_LIBC_HINT";
+
 export function startWorker(heapMb: number): Worker {
   const script = workerScript();
-  const worker = new Worker(script.filename, { ...script.options, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+  const libc = script.filename instanceof URL && script.filename.pathname.endsWith("/worker.cjs") && process.env["LIBC"] === undefined ? libcFamily() : undefined;
+  const env = libc === undefined ? {} : { env: { ...process.env, LIBC: libc, [LIBC_SET_BY_CALYX]: "1" } };
+  const worker = new Worker(script.filename, { ...script.options, ...env, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
   worker.unref();
   return worker;
+}
+
+let libcKnown: "glibc" | "musl" | undefined | null = null;
+
+/** glibc or musl, from this process's ELF interpreter (as detect-libc reads it first); undefined when that does not tell. */
+export function libcFamily(): "glibc" | "musl" | undefined {
+  if (libcKnown !== null) return libcKnown;
+  libcKnown = undefined;
+  if (process.platform !== "linux") return libcKnown;
+  try {
+    const head = Buffer.alloc(2048);
+    const fd = openSync("/proc/self/exe", "r");
+    let read = 0;
+    try {
+      read = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    libcKnown = libcFamilyOf(head.subarray(0, read));
+  } catch {
+    // Unreadable: the native loader finds out itself.
+  }
+  return libcKnown;
+}
+
+/** The family named by the program interpreter in the start of an ELF file. */
+export function libcFamilyOf(elfHead: Buffer): "glibc" | "musl" | undefined {
+  const text = elfHead.toString("latin1");
+  const musl = text.includes("/ld-musl-");
+  const glibc = /\/ld-linux[-.a-z0-9_]*\.so\.\d/.test(text);
+  return musl === glibc ? undefined : musl ? "musl" : "glibc";
 }
 
 /**

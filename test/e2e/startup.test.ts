@@ -103,6 +103,27 @@ if (process.env["CALYX_BIN"]) {
     }
   });
 
+  t.test("the project's code does not see the C library hint given to the workers' lmdb-js", async (t) => {
+    const dir = t.testdir({
+      project: {
+        src: {
+          "env-api.ts": `import { endpoint } from "calyx";
+export const envApi = endpoint({
+  name: "env-api",
+  routes: { "GET /env": async () => ({ libc: process.env["LIBC"] ?? null, hint: process.env["CALYX_LIBC_HINT"] ?? null, home: typeof process.env["HOME"] }) },
+});
+`,
+        },
+      },
+    });
+    const env = { ...process.env, CALYX_CACHE_DIR: join(dir, "cache") };
+    delete env["LIBC"];
+    const server = await startCalyx(["run", join(dir, "project"), "--port", "0", "--data", join(dir, "data")], 20_000, env);
+    t.same(await json(await fetch(`${server.url}/env`)), { libc: null, hint: null, home: "string" }, "the rest of the environment is there");
+    server.proc.kill("SIGTERM");
+    t.equal(await server.exited, 0);
+  });
+
   t.test("a short command with no cache yet leaves one at exit", async (t) => {
     const cache = join(t.testdir(), "cache");
     const v = await runCalyx(["--version"], 30_000, { ...process.env, CALYX_CACHE_DIR: cache });

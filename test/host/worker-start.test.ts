@@ -1,8 +1,10 @@
 // Threads started ahead of the first pool (src/host/worker-start.ts): started
 // once however many callers ask, taken by heap limit, the rest stopped.
 import t from "tap";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import type { Worker } from "node:worker_threads";
-import { bootWorkers, discardPrebooted, takePrebooted } from "../../src/host/worker-start.js";
+import { bootWorkers, discardPrebooted, libcFamily, libcFamilyOf, takePrebooted } from "../../src/host/worker-start.js";
 
 function exited(worker: Worker): Promise<number> {
   return new Promise((resolve) => worker.once("exit", resolve));
@@ -26,4 +28,17 @@ t.test("bootWorkers tops up; a pool takes threads of its heap limit only; the re
   await Promise.all(gone);
   t.equal(takePrebooted(96), undefined, "discarded");
   await Promise.all([a?.terminate(), b?.terminate()]);
+});
+
+t.test("the C library hint for lmdb-js's loader reads as detect-libc does", async (t) => {
+  const elf = (interp: string): Buffer => Buffer.concat([Buffer.from("\x7fELF\x02\x01\x01\0", "latin1"), Buffer.alloc(500), Buffer.from(`${interp}\0`, "latin1"), Buffer.alloc(100)]);
+  t.equal(libcFamilyOf(elf("/lib64/ld-linux-x86-64.so.2")), "glibc");
+  t.equal(libcFamilyOf(elf("/lib/ld-linux-aarch64.so.1")), "glibc");
+  t.equal(libcFamilyOf(elf("/lib/ld-musl-x86_64.so.1")), "musl");
+  t.equal(libcFamilyOf(elf("/system/bin/linker64")), undefined, "neither: no hint, the loader finds out itself");
+  t.equal(libcFamilyOf(Buffer.concat([elf("/lib/ld-musl-x86_64.so.1"), elf("/lib64/ld-linux-x86-64.so.2")])), undefined, "both: no hint");
+  // On this machine: the same answer as detect-libc (what the loader would compute without the hint).
+  const require = createRequire(import.meta.url);
+  const detectLibc = require(require.resolve("detect-libc", { paths: [dirname(require.resolve("node-gyp-build-optional-packages"))] })) as { familySync(): string | null };
+  t.equal(libcFamily() ?? null, detectLibc.familySync());
 });
