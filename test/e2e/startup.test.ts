@@ -116,7 +116,7 @@ export const envApi = endpoint({
         },
       },
     });
-    const env = { ...process.env, CALYX_CACHE_DIR: join(dir, "cache") };
+    const env: NodeJS.ProcessEnv = { ...process.env, CALYX_CACHE_DIR: join(dir, "cache") };
     delete env["LIBC"];
     const server = await startCalyx(["run", join(dir, "project"), "--port", "0", "--data", join(dir, "data")], 20_000, env);
     t.same(await json(await fetch(`${server.url}/env`)), { libc: null, hint: null, home: "string" }, "the rest of the environment is there");
