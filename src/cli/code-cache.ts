@@ -44,6 +44,8 @@ interface Pending {
   /** Write an exit cache at exit if there is no full one then (it had no cache at all). */
   readonly wantExit: boolean;
   readonly stalePrefix: string | undefined;
+  /** Its full cache has had its turn. */
+  fullDone: boolean;
 }
 
 /** Scripts whose caches are still to be written: one timer and one exit listener for all of them. */
@@ -89,22 +91,35 @@ export function cachedScript(source: string, filename: string, options: CachedSc
     if (rejected) stats.rejected++;
     else if (cachedData !== undefined) stats.hits++;
     else stats.misses++;
-    const entry: Pending = { script, full, atExit, rejected, wantFull: !hadFull || rejected, wantExit: cachedData === undefined || rejected, stalePrefix: options.stalePrefix };
+    const entry: Pending = { script, full, atExit, rejected, wantFull: !hadFull || rejected, wantExit: cachedData === undefined || rejected, stalePrefix: options.stalePrefix, fullDone: false };
     if (entry.wantFull || entry.wantExit) schedule(entry);
   }
   return script;
 }
 
+/** A timer is set to write the full caches of what is pending. */
+let timerSet = false;
+let exitHooked = false;
+
+/** Full caches CACHE_AFTER_MS after a script is compiled (a file loaded late, say on the first query, gets its own turn); exit caches at exit. */
 function schedule(entry: Pending): void {
-  if (pending.length === 0) {
-    setTimeout(() => {
-      let written = 0;
-      for (const p of pending) if (p.wantFull && save(p, p.full)) written++;
-      startupTrace(`${threadId === 0 ? "main thread" : `worker ${threadId}`}: ${written} code caches in place`);
-    }, CACHE_AFTER_MS).unref();
+  pending.push(entry);
+  if (!exitHooked) {
+    exitHooked = true;
     process.once("exit", () => { for (const p of pending) if (p.wantExit && !existsSync(p.full)) save(p, p.atExit); });
   }
-  pending.push(entry);
+  if (timerSet) return;
+  timerSet = true;
+  setTimeout(() => {
+    timerSet = false;
+    let written = 0;
+    for (const p of pending) {
+      if (!p.wantFull || p.fullDone) continue;
+      p.fullDone = true;
+      if (save(p, p.full)) written++;
+    }
+    startupTrace(`${threadId === 0 ? "main thread" : `worker ${threadId}`}: ${written} code caches in place`);
+  }, CACHE_AFTER_MS).unref();
 }
 
 function readIfExists(file: string): Buffer | undefined {

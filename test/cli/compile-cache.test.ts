@@ -153,3 +153,28 @@ t.test("an unwritable cache folder costs speed only", async (t) => {
   t.equal(r.value, 42);
   t.same(r.stats, { hits: 0, misses: 4, rejected: 0 });
 });
+
+t.test("a file loaded after the first caches were written gets a full cache of its own a few seconds later", async (t) => {
+  const dir = t.testdir({
+    "late.mts": `
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { installCompileCache } from ${JSON.stringify(join(ROOT, "src/cli/compile-cache.ts"))};
+import { CACHE_AFTER_MS } from ${JSON.stringify(join(ROOT, "src/cli/code-cache.ts"))};
+const root = process.argv[2];
+installCompileCache(join(root, "build"));
+const require = createRequire(import.meta.url);
+require(join(root, "early.cjs"));
+// The scenario: a module first needed well after start-up (the workers' query compiler, say).
+setTimeout(() => require(join(root, "late.cjs")), CACHE_AFTER_MS + 200);
+setTimeout(() => process.exit(0), 2 * CACHE_AFTER_MS + 600);
+`,
+    calyx: { build: {}, "early.cjs": "exports.x = 1;\n", "late.cjs": "exports.y = 2;\n" },
+  });
+  const cache = join(dir, "cache");
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(dir, "late.mts"), join(dir, "calyx")], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CALYX_CACHE_DIR: cache } });
+  t.equal(r.status, 0, r.stderr);
+  const files = cacheFiles(cache);
+  t.equal(files.length, 2, files.join(", "));
+  t.ok(files.every((f) => f.endsWith(".full.v8cache")), `both written as full caches: ${files.join(", ")}`);
+});
