@@ -77,15 +77,17 @@ export class ViewSqlCache {
    */
   store(views: Manifest["views"]): void {
     if (this.#file === undefined) return;
+    const stored = this.#entries.map(keyOf);
+    const queries = views.flatMap((v) => v.queries.map((q) => ({ table: v.table, sql: q.sql })));
+    // The usual start: the same queries as the file holds; nothing to check or write.
+    if (isDeepStrictEqual(queries.map(keyOf), stored)) return;
     const entries: Entry[] = [];
-    for (const v of views) {
-      for (const q of v.queries) {
-        const parsed = knownParse(v.table, q.sql);
-        if (parsed === undefined || !isDeepStrictEqual(JSON.parse(JSON.stringify(parsed)), parsed)) continue;
-        entries.push({ table: v.table, sql: q.sql, parsed });
-      }
+    for (const { table, sql } of queries) {
+      const parsed = knownParse(table, sql);
+      if (parsed === undefined || !isDeepStrictEqual(JSON.parse(JSON.stringify(parsed)), parsed)) continue;
+      entries.push({ table, sql, parsed });
     }
-    if (isDeepStrictEqual(entries.map(keyOf), this.#entries.map(keyOf))) return;
+    if (isDeepStrictEqual(entries.map(keyOf), stored)) return;
     try {
       writeFileAtomic(this.#file, Buffer.from(JSON.stringify({ format: this.#format, entries } satisfies CacheFile)), 0o644);
       this.#entries = entries;
@@ -95,7 +97,7 @@ export class ViewSqlCache {
   }
 }
 
-function keyOf(e: Entry): string {
+function keyOf(e: { readonly table: string; readonly sql: string }): string {
   return `${e.table}\u0000${e.sql}`;
 }
 
