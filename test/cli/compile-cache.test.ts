@@ -160,19 +160,30 @@ t.test("a file loaded after the first caches were written gets a full cache of i
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { installCompileCache } from ${JSON.stringify(join(ROOT, "src/cli/compile-cache.ts"))};
-import { CACHE_AFTER_MS } from ${JSON.stringify(join(ROOT, "src/cli/code-cache.ts"))};
 const root = process.argv[2];
 installCompileCache(join(root, "build"));
 const require = createRequire(import.meta.url);
+// Each turn of full caches prints a trace line (CALYX_TRACE_STARTUP=1): wait for it, not for a time.
+let turns = 0;
+const write = process.stderr.write.bind(process.stderr);
+process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+  if (String(chunk).includes("code caches in place")) {
+    turns++;
+    // The scenario: a module first needed after the first caches were written (the workers' query compiler, say).
+    if (turns === 1) require(join(root, "late.cjs"));
+    else setImmediate(() => process.exit(0));
+  }
+  return write(chunk, ...rest);
+}) as typeof process.stderr.write;
+const deadline = setTimeout(() => { write("no second turn of full caches within 30 s\\n"); process.exit(1); }, 30_000);
+// (The deadline also keeps the process alive meanwhile: the cache timers are unref'd.)
+void deadline;
 require(join(root, "early.cjs"));
-// The scenario: a module first needed well after start-up (the workers' query compiler, say).
-setTimeout(() => require(join(root, "late.cjs")), CACHE_AFTER_MS + 200);
-setTimeout(() => process.exit(0), 2 * CACHE_AFTER_MS + 600);
 `,
     calyx: { build: {}, "early.cjs": "exports.x = 1;\n", "late.cjs": "exports.y = 2;\n" },
   });
   const cache = join(dir, "cache");
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(dir, "late.mts"), join(dir, "calyx")], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CALYX_CACHE_DIR: cache } });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(dir, "late.mts"), join(dir, "calyx")], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CALYX_CACHE_DIR: cache, CALYX_TRACE_STARTUP: "1" } });
   t.equal(r.status, 0, r.stderr);
   const files = cacheFiles(cache);
   t.equal(files.length, 2, files.join(", "));
