@@ -124,6 +124,11 @@ export class Runtime {
     return this.#gen.manifest;
   }
 
+  /** @internal Tests: whether new commands are being held (a reload or the workers' growth is switching over). */
+  get gated(): boolean {
+    return this.#gate !== undefined;
+  }
+
   /** Loads the project in the workers, compiles its views, opens the store. Rejects with ProjectError on a bad project. */
   static async start(options: RuntimeOptions): Promise<Runtime> {
     // The store opens first: workers read entity state from it.
@@ -247,7 +252,7 @@ export class Runtime {
 
   /** @internal An endpoint's call to a command or query, from a worker. */
   handleCall(m: Extract<FromWorker, { t: "call" } | { t: "query" }>): Promise<unknown> {
-    if (m.t === "call") return this.command(m.component, m.command, m.id, m.body, undefined);
+    if (m.t === "call") return this.#command(m.component, m.command, m.id, m.body, undefined);
     try {
       return Promise.resolve(this.query(m.view, m.query, m.params).rows);
     } catch (error) {
@@ -311,6 +316,17 @@ export class Runtime {
   async command(component: string, command: string, id: string, body: unknown, request: RequestData | undefined): Promise<unknown> {
     if (id === "") throw new HostError("ERR_BAD_REQUEST", "the entity id is empty");
     if (this.#gate) await this.#gate;
+    return this.#command(component, command, id, body, request);
+  }
+
+  /**
+   * command() past the gate. An endpoint's calls come straight here: the
+   * endpoint is work in flight that a raised gate is waiting for, so its
+   * calls must not wait for the gate in turn (they would hold it up until
+   * the endpoint timed out).
+   */
+  async #command(component: string, command: string, id: string, body: unknown, request: RequestData | undefined): Promise<unknown> {
+    if (id === "") throw new HostError("ERR_BAD_REQUEST", "the entity id is empty");
     const key = `${component}\u0000${id}`;
     // A pure command's reply, kept until the entity is written.
     let slot: ReplySlot | undefined;
