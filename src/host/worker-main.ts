@@ -41,6 +41,7 @@ function post(message: FromWorker): void {
 
 port.on("message", (message: ToWorker) => {
   outbox = [];
+  source?.freshen();
   try {
     handle(message);
   } finally {

@@ -178,9 +178,14 @@ export class LmdbStore implements Store, FaultInjection {
    * the main thread uses this (read-your-writes).
    */
   readFresh<T>(fn: (txn: ReadTxn) => T): T {
+    this.dropSnapshot();
+    return fn(this.#readTxn);
+  }
+
+  /** The next read takes a snapshot then (see readFresh), rather than reuse this turn's. */
+  dropSnapshot(): void {
     if (this.#closed) throw closedError(this.path);
     (this.#env as unknown as { resetReadTxn(): void }).resetReadTxn();
-    return fn(this.#readTxn);
   }
 
   getState(component: string, id: string): StoredState | undefined {
