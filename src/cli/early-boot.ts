@@ -4,7 +4,7 @@
 // included, to the CLI: when the arguments are anything but plain, it starts
 // nothing and serve() starts the threads as before.
 import { availableParallelism } from "node:os";
-import { bootWorkers, WORKER_HEAP_MB_DEFAULT } from "../host/worker-start.js";
+import { bootWorkers, WORKER_HEAP_MB_DEFAULT, workersAtStart } from "../host/worker-start.js";
 
 /** How many threads `args` (argv after the script) will serve with, or undefined when that is not plain. */
 export function workersFor(args: readonly string[]): number | undefined {
@@ -23,10 +23,10 @@ export function workersFor(args: readonly string[]): number | undefined {
   return workers ?? availableParallelism();
 }
 
-/** Starts the threads `args` will serve with; true when it did. */
+/** Starts the threads `args` will start serving with (workersAtStart); true when it did. */
 export function bootEarly(args: readonly string[]): boolean {
   const count = workersFor(args);
   if (count === undefined) return false;
-  bootWorkers(count, WORKER_HEAP_MB_DEFAULT);
+  bootWorkers(workersAtStart(count), WORKER_HEAP_MB_DEFAULT);
   return true;
 }

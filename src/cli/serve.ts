@@ -7,7 +7,7 @@ import { ProjectError } from "../host/errors.js";
 import { DevWatcher } from "../host/dev-watcher.js";
 import { createLogger, type LogLevel } from "../host/logger.js";
 import type { Runtime } from "../host/runtime.js";
-import { bootWorkers, discardPrebooted, WORKER_HEAP_MB_DEFAULT } from "../host/worker-start.js";
+import { bootWorkers, discardPrebooted, WORKER_HEAP_MB_DEFAULT, workersAtStart } from "../host/worker-start.js";
 import type { Durability } from "../storage/store.js";
 import type { UwsServer } from "../http/uws-server.js";
 import type { NodeHttpServer } from "../http/node-server.js";
@@ -74,10 +74,12 @@ export async function serve(options: ServeOptions): Promise<void> {
   const log = createLogger({ format: options.logFormat ?? (options.mode === "dev" ? "pretty" : "json"), level: options.logLevel });
   const started = performance.now();
   const workers = options.workers ?? availableParallelism();
-  // Start-up: the worker threads boot (≈ 80 ms each) while this thread loads
-  // the runtime (lmdb-js, the SQL parser, uWS) and opens the data folder. The
-  // entry point has usually started them already (src/host/worker-start.ts).
-  bootWorkers(workers, WORKER_HEAP_MB_DEFAULT);
+  // Start-up: the first worker threads boot (≈ 50 ms of CPU each) while this
+  // thread loads the runtime (lmdb-js, uWS) and opens the data folder. The
+  // entry point has usually started them already (src/host/worker-start.ts);
+  // the others start once the server listens.
+  const atStart = workersAtStart(workers);
+  bootWorkers(atStart, WORKER_HEAP_MB_DEFAULT);
   const [{ Runtime, RUNTIME_DEFAULTS }, { attachLive }, { loadUws, UwsServer, UwsUnavailableError }] = await Promise.all([
     import("../host/runtime.js"), import("../http/ws-setup.js"), import("../http/uws-server.js"),
   ]);
@@ -99,6 +101,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       ...RUNTIME_DEFAULTS,
       projectDir, dataDir, log,
       workers,
+      workersAtStart: atStart,
       durability: options.durability,
       handlerTimeoutMs: options.handlerTimeout,
       ...(options.replyCacheMb !== undefined ? { replyCacheBytes: Math.floor(options.replyCacheMb * 2 ** 20) } : {}),
@@ -162,6 +165,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   // The one line a script can wait for, whatever the log format.
   process.stdout.write(`calyx: listening on ${url}\n`);
   startupTrace(`listening (${describeCodeCache()})`);
+  // The other workers boot now, beside the first requests, and take their share of the entities once loaded.
+  void runtime.startRemainingWorkers();
   if (options.mode === "dev") process.stdout.write(examples(url, runtime) + "\n");
 
   let stopping = false;

@@ -128,6 +128,11 @@ export class EntityRunner {
     return this.#cache.size;
   }
 
+  /** Forgets every cached entity (the entities this worker owns changed; the store is the truth). */
+  forgetAll(): void {
+    this.#cache.clear();
+  }
+
   /** Forgets a cached entity (its last commit failed; the store is the truth again). */
   invalidate(component: string, id: string): void {
     this.#cache.delete(cacheKey(component, id));

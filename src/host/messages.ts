@@ -132,6 +132,8 @@ export type ToWorker =
     }
   /** The commit of a write computed on this entity's cached state failed: forget the cache. */
   | { readonly t: "invalidate"; readonly component: string; readonly id: string }
+  /** Forget every cached entity state (the pool's routing changed: src/host/worker-pool.ts admit()). */
+  | { readonly t: "forget" }
   | { readonly t: "stop" };
 
 export type FromWorker =

@@ -25,6 +25,11 @@ export interface RuntimeOptions {
   readonly projectDir: string;
   readonly dataDir: string;
   readonly workers: number;
+  /**
+   * Workers loaded before start() resolves (default: all of them); the
+   * others start when startRemainingWorkers() is called.
+   */
+  readonly workersAtStart?: number;
   readonly durability: Durability;
   readonly handlerTimeoutMs: number;
   readonly workerHeapMb: number;
@@ -73,8 +78,10 @@ export class Runtime {
   readonly #store: Store;
   readonly #committer: Committer;
   #gen: Generation;
-  /** Set while a reload swaps generations: commands wait for it. */
+  /** Set while a reload swaps generations, or workers join: commands wait for it. */
   #gate: Promise<void> | undefined;
+  /** Reloads and the workers' growth run one after the other: the tail of that queue. */
+  #serialTail: Promise<unknown> = Promise.resolve();
   readonly #routeListeners: ((routes: readonly RouteEntry[]) => void)[] = [];
   /** Per entity: the commit the next reply must wait for (read-your-writes with pipelining). */
   readonly #lastCommit = new Map<string, Promise<unknown>>();
@@ -86,6 +93,8 @@ export class Runtime {
   #pure: ReadonlySet<string>;
   /** Per entity: commands sent to its worker and not answered yet (their writes may be in its state already). */
   readonly #inFlight = new Map<string, number>();
+  /** #holdCommands() waiting for #inFlight to empty. */
+  #quietWaiters: (() => void)[] = [];
 
   private constructor(options: RuntimeOptions, store: Store, gen: Generation) {
     this.#options = options;
@@ -139,7 +148,7 @@ export class Runtime {
       const gen = await loadGeneration(options, (m) => {
         if (!runtime) return Promise.reject(new HostError("ERR_STOPPING", "the runtime is not started"));
         return runtime.handleCall(m);
-      });
+      }, options.workersAtStart);
       runtime = new Runtime(options, store, gen);
       runtime.#builder.ensure(runtime.#viewList());
       return runtime;
@@ -156,7 +165,11 @@ export class Runtime {
    * start rebuilding. On a compile or validation error the old version keeps
    * serving and the error is thrown.
    */
-  async reload(): Promise<{ ms: number }> {
+  reload(): Promise<{ ms: number }> {
+    return this.#serially(() => this.#reload());
+  }
+
+  async #reload(): Promise<{ ms: number }> {
     const started = performance.now();
     const pool = this.#gen.pool;
     let manifest: Manifest;
@@ -189,23 +202,77 @@ export class Runtime {
     return { ms: Math.round(performance.now() - started) };
   }
 
-  /** Holds new commands, lets in-flight ones finish and commit, then switches generation. */
-  async #swap(next: () => Promise<Generation>): Promise<void> {
+  /**
+   * Starts the workers start() left out (`workersAtStart`) and, once all of
+   * them have loaded the project, routes entities over every worker — behind
+   * the gate, like a reload: new commands wait while the ones in flight
+   * finish and commit, since an entity may move to another worker, which
+   * reads its state from the store. When one fails to load it is logged and
+   * the workers already serving go on alone. Resolves with how many joined.
+   */
+  startRemainingWorkers(): Promise<number> {
+    // Joining workers load the running version: a reload must not switch it under them.
+    return this.#serially(async () => {
+      const pool = this.#gen.pool;
+      if (pool.missing === 0) return 0;
+      const started = performance.now();
+      try {
+        if ((await pool.grow()) === 0) return 0;
+      } catch (error) {
+        const problems = error instanceof ProjectError ? error.problems.map((p) => p.message).join("; ") : (error as Error).message;
+        this.#options.log("error", `a worker starting after the first ones failed to load the project (${problems}); serving on ${pool.size} worker(s)`, { workers: pool.size });
+        return 0;
+      }
+      let joined = 0;
+      if (this.#gen.pool === pool) await this.#holdCommands(() => { joined = pool.admit(); });
+      if (joined > 0) {
+        const ms = Math.round(performance.now() - started);
+        this.#options.log("info", `${pool.size} workers serving (${joined} joined ${ms} ms after the first)`, { workers: pool.size, joinedAfterMs: ms });
+        startupTrace(`all ${pool.size} workers serving`);
+      }
+      return joined;
+    });
+  }
+
+  /** Runs `fn` after every reload or growth queued before it has finished. */
+  #serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serialTail.then(fn, fn);
+    this.#serialTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Holds new commands, lets in-flight ones finish and commit, runs `fn`, then lets commands in again. */
+  async #holdCommands(fn: () => Promise<void> | void): Promise<void> {
     let open!: () => void;
     this.#gate = new Promise<void>((resolve) => { open = resolve; });
     try {
-      await this.#gen.pool.drain();
+      // A worker's answer reaches its command's continuation only after the
+      // pool counts it done, so the pool being drained is not enough: wait
+      // until every answered command has also submitted its write, then for
+      // those writes to commit.
+      for (;;) {
+        await this.#gen.pool.drain();
+        if (this.#inFlight.size === 0) break;
+        await new Promise<void>((resolve) => this.#quietWaiters.push(resolve));
+      }
       await Promise.allSettled([...this.#lastCommit.values()]);
+      await fn();
+    } finally {
+      this.#gate = undefined;
+      open();
+    }
+  }
+
+  /** Holds new commands, lets in-flight ones finish and commit, then switches generation. */
+  async #swap(next: () => Promise<Generation>): Promise<void> {
+    await this.#holdCommands(async () => {
       this.#gen = await next();
       this.#pure = pureCommands(this.#gen.manifest);
       this.#replies?.clear();
       // New or changed views start rebuilding before any new command runs.
       this.#builder.ensure(this.#viewList());
       for (const listener of this.#routeListeners) listener(this.routes());
-    } finally {
-      this.#gate = undefined;
-      open();
-    }
+    });
   }
 
   /**
@@ -348,8 +415,12 @@ export class Runtime {
       throw error;
     } finally {
       const n = (this.#inFlight.get(key) ?? 1) - 1;
-      if (n <= 0) this.#inFlight.delete(key);
-      else this.#inFlight.set(key, n);
+      if (n > 0) this.#inFlight.set(key, n);
+      else {
+        this.#inFlight.delete(key);
+        // Resolved now, the waiters go on after this turn's code below has submitted the write.
+        if (this.#inFlight.size === 0 && this.#quietWaiters.length > 0) for (const w of this.#quietWaiters.splice(0)) w();
+      }
     }
     if (!outcome.write) {
       if (slot !== undefined) this.#replies?.fill(slot, outcome.value);
@@ -473,7 +544,7 @@ export class Runtime {
   }
 }
 
-async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCall"]): Promise<Generation> {
+async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCall"], initialWorkers?: number): Promise<Generation> {
   const pool = new WorkerPool({
     projectDir: options.projectDir, dataDir: options.dataDir, workers: options.workers, handlerTimeoutMs: options.handlerTimeoutMs,
     queueMax: options.workerQueueMax, workerHeapMb: options.workerHeapMb, log: options.log, onCall,
@@ -481,7 +552,7 @@ async function loadGeneration(options: RuntimeOptions, onCall: PoolOptions["onCa
   // Read while the workers boot: the views' parses of the last start.
   const sqlCache = ViewSqlCache.open(options.dataDir);
   sqlCache.seed();
-  const manifest = await pool.start();
+  const manifest = await pool.start(initialWorkers);
   try {
     const queries = manifest.views.flatMap((v) => v.queries.map((q) => ({ table: v.table, sql: q.sql })));
     const known = queries.filter((q) => knownParse(q.table, q.sql) !== undefined).length;

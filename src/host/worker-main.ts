@@ -141,6 +141,9 @@ function handle(message: ToWorker): void {
     case "invalidate":
       runner?.invalidate(message.component, message.id);
       return;
+    case "forget":
+      runner?.forgetAll();
+      return;
     case "batch":
       for (const m of message.items) handle(m);
       return;

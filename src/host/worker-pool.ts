@@ -55,6 +55,8 @@ class Slot {
   /** When the worker last sent anything: a silent worker with work pending is stuck. */
   lastMessageAt = performance.now();
   generation = 0;
+  /** Fails the worker's loading, when stop() comes first. */
+  abandon: (() => void) | undefined;
   /** Waiting for this worker's answer to `prepare`. */
   onPrepared: ((m: FromWorker) => void) | undefined;
   /** Messages for the worker, sent as one batch at the end of this turn of the event loop. */
@@ -71,7 +73,10 @@ export { WORKER_HEAP_MB_DEFAULT } from "./worker-start.js";
 
 export class WorkerPool {
   readonly #options: PoolOptions;
+  /** The workers entities are routed over. */
   readonly #slots: Slot[] = [];
+  /** Workers loading the project to join #slots (grow(), then admit()). */
+  readonly #joining: Slot[] = [];
   #nextReqId = 1;
   #watchdog: NodeJS.Timeout | undefined;
   #stopping = false;
@@ -90,9 +95,13 @@ export class WorkerPool {
     return this.#slots.length;
   }
 
-  /** Starts every worker; resolves with the project's manifest, or rejects with a ProjectError. */
-  async start(): Promise<Manifest> {
-    for (let i = 0; i < Math.max(1, this.#options.workers); i++) this.#slots.push(new Slot());
+  /**
+   * Starts the first `initial` workers (all by default; grow() starts the
+   * others); resolves with the project's manifest, or rejects with a ProjectError.
+   */
+  async start(initial = this.#options.workers): Promise<Manifest> {
+    const count = Math.max(1, Math.min(initial, this.#options.workers));
+    for (let i = 0; i < count; i++) this.#slots.push(new Slot());
     // The threads boot (Node's bootstrap, the worker bundle and its packages)
     // while this thread transpiles the project; they wait for its modules.
     const booting = this.#slots.map(() => this.#newWorker());
@@ -115,6 +124,54 @@ export class WorkerPool {
     this.#watchdog = setInterval(() => this.#checkTimeouts(), WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();
     return first.value;
+  }
+
+  /** Workers start() left out. */
+  get missing(): number {
+    return Math.max(0, Math.max(1, this.#options.workers) - this.#slots.length - this.#joining.length);
+  }
+
+  /**
+   * Loads the project into the workers start() left out, beside the running
+   * ones; resolves with how many once all of them are loaded, and admit()
+   * puts them to work. When one fails to load, all of them are stopped and
+   * the error is thrown: the pool goes on with the workers it has.
+   */
+  async grow(): Promise<number> {
+    const count = this.missing;
+    if (count === 0 || this.#stopping) return 0;
+    const joining: Slot[] = [];
+    for (let i = 0; i < count; i++) joining.push(new Slot());
+    this.#joining.push(...joining);
+    const loads = await Promise.allSettled(joining.map((slot) => this.#spawn(slot)));
+    const failure = loads.find((l) => l.status === "rejected");
+    if (failure === undefined && !this.#stopping) return count;
+    for (const slot of joining) {
+      const at = this.#joining.indexOf(slot);
+      if (at >= 0) this.#joining.splice(at, 1);
+      slot.generation++;
+      const worker = slot.worker;
+      slot.worker = undefined;
+      if (worker) await worker.terminate();
+    }
+    // Stopped meanwhile: nothing to report.
+    if (failure?.status === "rejected" && !this.#stopping) throw failure.reason;
+    return 0;
+  }
+
+  /**
+   * Routes entities over the joined workers too. Call it with nothing in
+   * flight (after drain(), and once their writes are committed): an entity's
+   * worker may change, and the new one reads its state from the store. The
+   * others forget the states they cached, so that no worker keeps a copy of
+   * an entity it no longer owns.
+   */
+  admit(): number {
+    if (this.#joining.length === 0) return 0;
+    for (const slot of this.#slots) if (slot.worker && slot.ready === undefined) this.#send(slot, { t: "forget" });
+    const joined = this.#joining.splice(0);
+    this.#slots.push(...joined);
+    return joined.length;
   }
 
   /** Runs a command on the entity's worker. Rejects with HostError or CommandRejected. */
@@ -275,20 +332,15 @@ export class WorkerPool {
 
   #flush(): void {
     this.#flushScheduled = false;
-    for (const slot of this.#slots) {
-      const out = slot.outbox;
-      if (out.length === 0) continue;
-      slot.outbox = [];
-      const worker = slot.worker;
-      if (!worker) continue;
-      worker.postMessage(out.length === 1 ? out[0] : ({ t: "batch", items: out } satisfies ToWorker));
-    }
+    for (const slot of this.#slots) flushSlot(slot);
+    for (const slot of this.#joining) flushSlot(slot);
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
     if (this.#watchdog) clearInterval(this.#watchdog);
-    await Promise.all(this.#slots.map(async (slot) => {
+    await Promise.all([...this.#slots, ...this.#joining].map(async (slot) => {
+      slot.abandon?.();
       const w = slot.worker;
       slot.worker = undefined;
       slot.generation++;
@@ -315,6 +367,7 @@ export class WorkerPool {
     slot.lastMessageAt = performance.now();
     worker.postMessage({ t: "load", projectDir: this.#options.projectDir, dataDir: this.#options.dataDir, modules: this.#modules, progress: slot.progress } satisfies ToWorker);
     const ready = new Promise<Manifest>((resolve, reject) => {
+      slot.abandon = () => reject(new HostError("ERR_STOPPING", "the server is shutting down"));
       const onMessage = (m: FromWorker): void => {
         switch (m.t) {
           case "batch":
@@ -522,6 +575,15 @@ function toWire(error: unknown): WireError {
 
 function restarted(p: Pending, why: string, cause: unknown): HostError {
   return new HostError("ERR_WORKER_RESTARTED", `${p.component}.${p.command} was not completed: ${why}; it is safe to retry`, { retryAfterMs: 100, cause });
+}
+
+function flushSlot(slot: Slot): void {
+  const out = slot.outbox;
+  if (out.length === 0) return;
+  slot.outbox = [];
+  const worker = slot.worker;
+  if (!worker) return;
+  worker.postMessage(out.length === 1 ? out[0] : ({ t: "batch", items: out } satisfies ToWorker));
 }
 
 /** FNV-1a over component and id: stable, cheap, well spread. */

@@ -7,6 +7,7 @@
 // This module is bundled into the entry points and into the CLI, so the
 // threads started ahead are kept on globalThis, where every copy sees them.
 import { closeSync, openSync, readSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { workerScript } from "./worker-script.js";
 
@@ -44,6 +45,18 @@ export function startWorker(heapMb: number): Worker {
   const worker = new Worker(script.filename, { ...script.options, ...env, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
   worker.unref();
   return worker;
+}
+
+/**
+ * How many of a server's `workers` threads load the project before it
+ * listens: as many as leave a core to the main thread, at least one. The
+ * others start once it listens (Runtime.startRemainingWorkers) and take
+ * their share of the entities when they have loaded. On two cores, a second
+ * worker booting beside the first and the main thread (three threads on two
+ * cores) put ≈ 50 ms on the time to the first response (docs/host.md "Start-up").
+ */
+export function workersAtStart(workers: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(workers, cores - 1));
 }
 
 let libcKnown: "glibc" | "musl" | undefined | null = null;

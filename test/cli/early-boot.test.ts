@@ -4,6 +4,7 @@
 import t from "tap";
 import { availableParallelism } from "node:os";
 import { workersFor } from "../../src/cli/early-boot.js";
+import { workersAtStart } from "../../src/host/worker-start.js";
 
 const cores = availableParallelism();
 
@@ -30,4 +31,12 @@ t.test("help, version and arguments the CLI will refuse start nothing", async (t
   ]) {
     t.equal(workersFor(args), undefined, args.join(" "));
   }
+});
+
+t.test("the threads started before listening leave a core to the main thread; at least one", async (t) => {
+  t.equal(workersAtStart(2, 2), 1, "two cores: one worker first, the other once listening");
+  t.equal(workersAtStart(1, 2), 1);
+  t.equal(workersAtStart(4, 1), 1);
+  t.equal(workersAtStart(8, 8), 7);
+  t.equal(workersAtStart(3, 16), 3, "as many as asked for when the cores allow");
 });

@@ -85,3 +85,26 @@ export function filesUnder(dir: string): string[] {
   walk(dir);
   return out.sort();
 }
+
+/** Waits (with a deadline) for `count` lines of the server's output matching `re`: trace lines come from three threads, in their own time. */
+export function outputLines(server: Running, re: RegExp, count = 1, deadlineMs = 20_000): Promise<string[]> {
+  const found = (): string[] => server.output().match(new RegExp(re.source, "gm")) ?? [];
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (found().length < count) return;
+      done();
+      resolve(found());
+    };
+    const timer = setTimeout(() => { done(); reject(new Error(`no ${count} × ${re} within ${deadlineMs} ms:\n${server.output()}`)); }, deadlineMs);
+    // After the helper's own listener has appended the chunk to output().
+    const later = (): void => { setImmediate(check); };
+    const done = (): void => {
+      clearTimeout(timer);
+      server.proc.stdout?.off("data", later);
+      server.proc.stderr?.off("data", later);
+    };
+    server.proc.stdout?.on("data", later);
+    server.proc.stderr?.on("data", later);
+    check();
+  });
+}

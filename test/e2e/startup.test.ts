@@ -6,7 +6,7 @@ import t from "tap";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { copyProject, filesUnder, json, runCalyx, startCalyx, type Running } from "./helpers.js";
+import { copyProject, filesUnder, json, outputLines, runCalyx, startCalyx } from "./helpers.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -15,29 +15,6 @@ if (process.env["CALYX_BIN"]) {
 } else {
   /** Cache files under `dir`, by name. */
   const cacheFiles = (dir: string): string[] => filesUnder(dir).map((f) => basename(f));
-
-  /** Waits (with a deadline) for `count` lines of the server's output matching `re`: trace lines come from three threads, in their own time. */
-  const line = (server: Running, re: RegExp, count = 1, deadlineMs = 20_000): Promise<string[]> => {
-    const found = (): string[] => server.output().match(new RegExp(re.source, "gm")) ?? [];
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (found().length < count) return;
-        done();
-        resolve(found());
-      };
-      const timer = setTimeout(() => { done(); reject(new Error(`no ${count} × ${re} within ${deadlineMs} ms:\n${server.output()}`)); }, deadlineMs);
-      // After the helper's own listener has appended the chunk to output().
-      const later = (): void => { setImmediate(check); };
-      const done = (): void => {
-        clearTimeout(timer);
-        server.proc.stdout?.off("data", later);
-        server.proc.stderr?.off("data", later);
-      };
-      server.proc.stdout?.on("data", later);
-      server.proc.stderr?.on("data", later);
-      check();
-    });
-  };
 
   t.test("workers start first; a server writes the code cache and the next start uses it in every thread", async (t) => {
     const dir = t.testdir();
@@ -48,14 +25,14 @@ if (process.env["CALYX_BIN"]) {
 
     const first = await startCalyx(args, 20_000, env);
     t.match(first.output(), /^calyx: startup workers started at [\d.]+ ms$/m, "the entry point started the threads");
-    t.equal((await line(first, /^calyx: startup worker \d+ project loaded.*$/, 2)).length, 2, "two threads, as --workers says");
-    const [misses] = await line(first, /^calyx: startup listening \(code cache: 0 hits, \d+ misses, 0 refused\)/);
+    t.equal((await outputLines(first, /^calyx: startup worker \d+ project loaded.*$/, 2)).length, 2, "two threads, as --workers says");
+    const [misses] = await outputLines(first, /^calyx: startup listening \(code cache: 0 hits, \d+ misses, 0 refused\)/);
     t.ok(misses && Number(/(\d+) misses/.exec(misses)?.[1]) >= 3, `the first start compiles without a cache: ${misses}`);
     t.match(first.output(), /^calyx: startup views compiled \(3 queries, 0 already parsed\)/m, "the views' SQL is parsed");
     const created = await fetch(`${first.url}/customers/c1`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Ann", email: "a@x.io" }) });
     t.equal(created.status, 200);
     // A few seconds after start every thread writes the caches of what it compiled.
-    const written = await line(first, /^calyx: startup (main thread|worker \d+): [1-9]\d* code caches in place/, 3);
+    const written = await outputLines(first, /^calyx: startup (main thread|worker \d+): [1-9]\d* code caches in place/, 3);
     t.equal(written.length, 3, written.join("\n"));
     t.ok(cacheFiles(cache).length >= 3 && cacheFiles(cache).every((f) => f.endsWith(".full.v8cache")), cacheFiles(cache).join(", "));
     for (const bundle of ["cli.cjs", "worker-main.cjs"]) {
@@ -66,9 +43,9 @@ if (process.env["CALYX_BIN"]) {
     t.equal(await first.exited, 0);
 
     const second = await startCalyx(args, 20_000, env);
-    const [hits] = await line(second, /^calyx: startup listening \(code cache: \d+ hits, 0 misses, 0 refused\)/);
+    const [hits] = await outputLines(second, /^calyx: startup listening \(code cache: \d+ hits, 0 misses, 0 refused\)/);
     t.ok(hits && Number(/(\d+) hits/.exec(hits)?.[1]) >= 3, `the second start compiles from the cache: ${hits}`);
-    t.equal((await line(second, /^calyx: startup worker \d+ project loaded \(code cache: [1-9]\d* hits, 0 misses, 0 refused\)/, 2)).length, 2, "both threads use it too");
+    t.equal((await outputLines(second, /^calyx: startup worker \d+ project loaded \(code cache: [1-9]\d* hits, 0 misses, 0 refused\)/, 2)).length, 2, "both threads use it too");
     t.match(second.output(), /^calyx: startup views compiled \(3 queries, 3 already parsed\)/m, "the parses come from the view SQL cache");
     t.same(await json(await fetch(`${second.url}/customers/c1`)), { name: "Ann", email: "a@x.io" });
     t.same(await json(await fetch(`${second.url}/customers/by-name/Ann`)), [{ name: "Ann", email: "a@x.io" }]);
@@ -89,8 +66,8 @@ if (process.env["CALYX_BIN"]) {
     t.not(edited, source);
     writeFileSync(viewFile, edited);
     const third = await startCalyx(args, 20_000, env);
-    await line(third, /^calyx: startup views compiled \(4 queries, 3 already parsed\)/);
-    await line(third, /view 'customers' is ready/); // the new query's index is built from the stored rows
+    await outputLines(third, /^calyx: startup views compiled \(4 queries, 3 already parsed\)/);
+    await outputLines(third, /view 'customers' is ready/); // the new query's index is built from the stored rows
     t.same(await json(await fetch(`${third.url}/customers/by-email/a@x.io`)), [{ name: "Ann", email: "a@x.io" }]);
     third.proc.kill("SIGTERM");
     t.equal(await third.exited, 0);
@@ -138,7 +115,7 @@ export const envApi = endpoint({
     const cache = join(dir, "cache");
     const env = { ...process.env, CALYX_CACHE_DIR: cache, CALYX_TRACE_STARTUP: "1", CALYX_CODE_CACHE: "0" };
     const server = await startCalyx(["run", project, "--port", "0", "--data", join(dir, "data")], 20_000, env);
-    await line(server, /^calyx: startup listening \(code cache: 0 hits, 0 misses, 0 refused\)/);
+    await outputLines(server, /^calyx: startup listening \(code cache: 0 hits, 0 misses, 0 refused\)/);
     t.equal((await fetch(`${server.url}/customers/c1`)).status, 404);
     server.proc.kill("SIGTERM");
     t.equal(await server.exited, 0);

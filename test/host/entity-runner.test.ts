@@ -58,6 +58,12 @@ t.test("cache: reads the store once, LRU-bounded, invalidation and passivation r
   t.equal(runner.passivate(performance.now() + 500), 0, "nothing idle yet");
   t.equal(runner.passivate(performance.now() + 5000), 2, "idle entities are passivated");
   t.equal(runner.cachedCount, 0);
+  runner.run("counter", "b", "get", undefined, undefined);
+  runner.run("counter", "c", "get", undefined, undefined);
+  runner.forgetAll();
+  t.equal(runner.cachedCount, 0, "forgetAll drops every entity (the pool's routing changed)");
+  runner.run("counter", "b", "get", undefined, undefined);
+  t.equal(reads.at(-1), "counter/b", "and the next command reads the store again");
 });
 
 t.test("cache: a heap more than half full halves it, least recently used first", async (t) => {
