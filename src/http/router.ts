@@ -77,12 +77,33 @@ function find<T>(at: Node<T>, segments: readonly string[], i: number, values: st
   return undefined;
 }
 
-function split(path: string): string[] {
-  const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-  return trimmed.split("/").slice(1);
+/**
+ * The segments after the first "/", less one trailing "/": what
+ * `path.split("/").slice(1)` gives (after trimming), without the two arrays —
+ * it runs on every request (test/http/router.test.ts compares them).
+ */
+export function split(path: string): string[] {
+  const end = path.length > 1 && path.charCodeAt(path.length - 1) === SLASH ? path.length - 1 : path.length;
+  const out: string[] = [];
+  const first = path.indexOf("/");
+  if (first < 0 || first >= end) return out;
+  let start = first + 1;
+  for (;;) {
+    const slash = path.indexOf("/", start);
+    if (slash < 0 || slash >= end) {
+      out.push(path.slice(start, end));
+      return out;
+    }
+    out.push(path.slice(start, slash));
+    start = slash + 1;
+  }
 }
 
+const SLASH = 47;
+
 function decodeSegment(segment: string): string {
+  // Nothing to decode (the usual case) needs no decodeURIComponent and no try.
+  if (segment.indexOf("%") < 0) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

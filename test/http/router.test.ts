@@ -1,5 +1,6 @@
 import t from "tap";
-import { Router } from "../../src/http/router.js";
+import fc from "fast-check";
+import { Router, split } from "../../src/http/router.js";
 
 t.test("static segments win over parameters, at every depth", async (t) => {
   const r = new Router<string>();
@@ -45,4 +46,20 @@ t.test("a malformed escape is kept as written", async (t) => {
   r.add("GET", "/c/:id", "get");
   const m = r.lookup("GET", "/c/%E0%A4%A");
   t.same(m.kind === "found" && m.match.params, { id: "%E0%A4%A" });
+});
+
+t.test("split gives what split(\"/\").slice(1) gives after trimming one trailing slash, for any path", async (t) => {
+  const reference = (path: string): string[] => (path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path).split("/").slice(1);
+  for (const path of ["", "/", "//", "///", "/a", "/a/", "/a//b", "a", "a/", "a/b", "/a/b/", "/%41/b%2Fc"]) t.same(split(path), reference(path), JSON.stringify(path));
+  t.doesNotThrow(() => fc.assert(fc.property(fc.array(fc.constantFrom("/", "a", "b", "%", "2F", "")).map((parts) => parts.join("")),
+    (path) => JSON.stringify(split(path)) === JSON.stringify(reference(path))), { numRuns: 500 }), "500 random paths agree");
+});
+
+t.test("parameters are decoded only when they hold a %", async (t) => {
+  const r = new Router<string>();
+  r.add("GET", "/c/:id", "get");
+  const found = (path: string) => { const l = r.lookup("GET", path); return l.kind === "found" ? l.match.params : undefined; };
+  t.same(found("/c/plain"), { id: "plain" });
+  t.same(found("/c/a%20b"), { id: "a b" });
+  t.same(found("/c/100%"), { id: "100%" }, "a malformed escape is kept as it is");
 });
