@@ -381,7 +381,6 @@ export class Runtime {
 
   /** Runs a command; resolves with its reply once its write (if any) is durable. */
   async command(component: string, command: string, id: string, body: unknown, request: RequestData | undefined): Promise<unknown> {
-    if (id === "") throw new HostError("ERR_BAD_REQUEST", "the entity id is empty");
     if (this.#gate) await this.#gate;
     return this.#command(component, command, id, body, request);
   }

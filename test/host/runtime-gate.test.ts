@@ -193,3 +193,8 @@ t.test("stopping while workers join: they stop too, and nothing is reported as a
   t.equal(await growing, 0);
   t.notMatch(lines.join("\n"), /^error/m);
 });
+
+t.test("an empty entity id is refused before it reaches a worker", async (t) => {
+  const { rt } = await startStaggered(t, 1, 1);
+  await t.rejects(rt.command("ctr", "inc", "", undefined, undefined), { code: "ERR_BAD_REQUEST", message: "the entity id is empty" });
+});
