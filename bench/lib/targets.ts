@@ -63,6 +63,8 @@ export interface TargetOptions {
   readonly project?: string;
   /** Write V8 CPU profiles of the server (all threads) here. */
   readonly cpuProfDir?: string;
+  /** Extra environment for the server process. */
+  readonly env?: Readonly<Record<string, string>>;
   readonly calyx?: CalyxBuild;
   /** Generator used to preload through the API (Calyx). */
   readonly generator?: Generator;
@@ -204,7 +206,7 @@ export async function spawnTarget(name: TargetName, opts: TargetOptions): Promis
   const child = spawn(cmd.command, cmd.args, {
     cwd: REPO_DIR, stdio: ["ignore", "pipe", "pipe"],
     // The profile needs a clean exit; NODE_OPTIONS from the driver (tsx) must not leak in.
-    env: { ...process.env, NODE_OPTIONS: "" },
+    env: { ...process.env, NODE_OPTIONS: "", ...opts.env },
   });
   let output = "";
   const keep = (chunk: Buffer): void => {

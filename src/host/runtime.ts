@@ -214,7 +214,10 @@ export class Runtime {
     // Joining workers load the running version: a reload must not switch it under them.
     return this.#serially(async () => {
       const pool = this.#gen.pool;
-      if (pool.missing === 0) return 0;
+      if (pool.missing === 0) {
+        startupTrace(`all ${pool.size} workers serving`);
+        return 0;
+      }
       const started = performance.now();
       try {
         if ((await pool.grow()) === 0) return 0;

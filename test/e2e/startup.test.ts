@@ -26,6 +26,8 @@ if (process.env["CALYX_BIN"]) {
     const first = await startCalyx(args, 20_000, env);
     t.match(first.output(), /^calyx: startup workers started at [\d.]+ ms$/m, "the entry point started the threads");
     t.equal((await outputLines(first, /^calyx: startup worker \d+ project loaded.*$/, 2)).length, 2, "two threads, as --workers says");
+    // Whether the second loaded before the server listened or joined after (few cores), the trace says when both serve.
+    await outputLines(first, /^calyx: startup all 2 workers serving at [\d.]+ ms$/);
     const [misses] = await outputLines(first, /^calyx: startup listening \(code cache: 0 hits, \d+ misses, 0 refused\)/);
     t.ok(misses && Number(/(\d+) misses/.exec(misses)?.[1]) >= 3, `the first start compiles without a cache: ${misses}`);
     t.match(first.output(), /^calyx: startup views compiled \(3 queries, 0 already parsed\)/m, "the views' SQL is parsed");
