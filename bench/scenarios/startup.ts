@@ -27,15 +27,23 @@ export interface StartupRun {
   readonly firstResponseMs: number;
   readonly status: number;
   readonly rssKb: number | null;
-  /**
-   * Calyx: spawn → every worker serving. A server loads the project in fewer
-   * workers than it runs with when the cores are few, listens, and the others
-   * join after (docs/host.md "Start-up"); null when one failed to join
-   * (absent in results from before this was measured).
-   */
-  readonly allWorkersMs?: number | null;
-  /** Calyx: resident memory once every worker serves. */
-  readonly rssAllKb?: number | null;
+}
+
+/**
+ * Calyx's full capacity, from starts of their own (traced, so not counted
+ * above): a server loads the project in fewer workers than it runs with when
+ * the cores are few, listens, and the others join after (docs/host.md
+ * "Start-up").
+ */
+export interface CapacityRun {
+  readonly entities: number;
+  /** spawn → first response of this (traced) start. */
+  readonly firstResponseMs: number;
+  /** spawn → every worker serving; null when one failed to join. */
+  readonly allWorkersMs: number | null;
+  readonly rssKb: number | null;
+  /** Resident memory once every worker serves. */
+  readonly rssAllKb: number | null;
 }
 
 export interface StartupData {
@@ -44,6 +52,8 @@ export interface StartupData {
   readonly nodeFloorMs: readonly number[];
   readonly fill: Record<string, { entities: number; ms: number; path: string }>;
   readonly runs: readonly StartupRun[];
+  /** Absent in results from before it was measured. */
+  readonly capacity?: readonly CapacityRun[];
 }
 
 function firstRequest(host: string, port: number, path: string): Promise<number> {
@@ -81,21 +91,36 @@ async function allWorkersServing(sp: Spawned): Promise<number | null> {
   }
 }
 
+function spawnFor(s: Session, name: TargetName, dataDir: string | undefined, env?: Record<string, string>): Promise<Spawned> {
+  return spawnTarget(name, {
+    customers: 0, ...(dataDir ? { dataDir } : {}), log: (l) => s.log(l), ...(s.options.calyx ? { calyx: s.options.calyx } : {}),
+    ...(s.options.workers !== undefined ? { workers: s.options.workers } : {}), durability: s.options.durability, ...(env ? { env } : {}),
+  });
+}
+
 async function startOnce(s: Session, name: TargetName, dataDir: string | undefined, entities: number, repeat: number): Promise<StartupRun> {
   let sp: Spawned | undefined;
   try {
-    sp = await spawnTarget(name, {
-      customers: 0, ...(dataDir ? { dataDir } : {}), log: (l) => s.log(l), ...(s.options.calyx ? { calyx: s.options.calyx } : {}),
-      ...(s.options.workers !== undefined ? { workers: s.options.workers } : {}), durability: s.options.durability,
-      ...(name === "calyx" ? { env: { CALYX_TRACE_STARTUP: "1" } } : {}),
-    });
+    sp = await spawnFor(s, name, dataDir);
     const status = await firstRequest(sp.host, sp.port, "/customers/c0");
     const firstResponseMs = performance.now() - sp.spawnedAt;
     const rssKb = processRssKb(sp.pid) ?? null;
-    if (name !== "calyx") return { target: name, entities, repeat, listenMs: sp.listenMs, firstResponseMs, status, rssKb };
+    return { target: name, entities, repeat, listenMs: sp.listenMs, firstResponseMs, status, rssKb };
+  } finally {
+    await sp?.stop();
+  }
+}
+
+/** A Calyx start with CALYX_TRACE_STARTUP=1 (its trace times the join, and costs a little itself). */
+async function capacityOnce(s: Session, dataDir: string | undefined, entities: number): Promise<CapacityRun> {
+  let sp: Spawned | undefined;
+  try {
+    sp = await spawnFor(s, "calyx", dataDir, { CALYX_TRACE_STARTUP: "1" });
+    await firstRequest(sp.host, sp.port, "/customers/c0");
+    const firstResponseMs = performance.now() - sp.spawnedAt;
+    const rssKb = processRssKb(sp.pid) ?? null;
     const allWorkersMs = await allWorkersServing(sp);
-    const rssAllKb = processRssKb(sp.pid) ?? null;
-    return { target: name, entities, repeat, listenMs: sp.listenMs, firstResponseMs, status, rssKb, allWorkersMs, rssAllKb };
+    return { entities, firstResponseMs, allWorkersMs, rssKb, rssAllKb: processRssKb(sp.pid) ?? null };
   } finally {
     await sp?.stop();
   }
@@ -112,6 +137,7 @@ async function run(s: Session): Promise<ScenarioResult<StartupData>> {
   }
   const fill: StartupData["fill"] = {};
   const runs: StartupRun[] = [];
+  const capacity: CapacityRun[] = [];
   const dirs: string[] = [];
   try {
     for (const name of ORDER) {
@@ -141,8 +167,7 @@ async function run(s: Session): Promise<ScenarioResult<StartupData>> {
               continue;
             }
             runs.push(r);
-            const all = typeof r.allWorkersMs === "number" ? `; all workers serving ${num(r.allWorkersMs)} ms, RSS then ${num((r.rssAllKb ?? 0) / 1024)} MiB` : "";
-            s.log(`  ${name} ${num(entities)} entities: listening ${num(r.listenMs)} ms, first response ${num(r.firstResponseMs)} ms (status ${r.status}), RSS ${num((r.rssKb ?? 0) / 1024)} MiB${all}`);
+            s.log(`  ${name} ${num(entities)} entities: listening ${num(r.listenMs)} ms, first response ${num(r.firstResponseMs)} ms (status ${r.status}), RSS ${num((r.rssKb ?? 0) / 1024)} MiB`);
           } catch (error) {
             s.unavailable[name] = error instanceof TargetUnavailable ? error.message : String(error);
             s.log(`  ${name} did not start: ${String(error).split("\n")[0] ?? ""}`);
@@ -150,13 +175,20 @@ async function run(s: Session): Promise<ScenarioResult<StartupData>> {
           }
           if (entities === 0 && repeat === s.options.repeats - 1) break;
         }
+        if (name !== "calyx" || s.unavailable[name] !== undefined) continue;
+        for (let repeat = 0; repeat < s.options.repeats; repeat++) {
+          await s.waitForQuiet();
+          const c = await capacityOnce(s, dataDir, entities);
+          capacity.push(c);
+          s.log(`  calyx ${num(entities)} entities, traced start: first response ${num(c.firstResponseMs)} ms, all workers serving ${c.allWorkersMs === null ? "— (a worker failed to join)" : `${num(c.allWorkersMs)} ms`}, RSS ${num((c.rssKb ?? 0) / 1024)} → ${num((c.rssAllKb ?? 0) / 1024)} MiB`);
+        }
       }
     }
   } finally {
     await s.stopAll();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
-  return s.save("startup", { entityCounts }, { entityCounts, nodeFloorMs, fill, runs }, render);
+  return s.save("startup", { entityCounts }, { entityCounts, nodeFloorMs, fill, runs, capacity }, render);
 }
 
 function render(r: ScenarioResult<StartupData>): string[] {
@@ -176,11 +208,12 @@ function render(r: ScenarioResult<StartupData>): string[] {
     }
   }
   out.push("", ...table(["server", "entities", "listening (ms)", "first response (ms)", "status", "RSS (MiB)"], rows));
-  const joined = d.runs.filter((x) => x.target === "calyx" && x.allWorkersMs !== undefined);
+  const joined = d.capacity ?? [];
   if (joined.length > 0) {
     out.push("", "Calyx listens once its first workers have loaded (one on two cores) and starts the others then; they take their share of the entities when loaded. "
-      + "Full capacity: spawn → every worker serving (CALYX_TRACE_STARTUP=1 times the join; — when a worker failed to join), and the memory then.");
-    out.push("", ...table(["entities", "first response (ms)", "all workers serving (ms)", "RSS at first response (MiB)", "RSS, all workers (MiB)"],
+      + "Full capacity, from starts of their own with CALYX_TRACE_STARTUP=1 (which times the join and costs a little itself, so these starts are not counted above): "
+      + "spawn → first response and → every worker serving (— when a worker failed to join), and the memory at each.");
+    out.push("", ...table(["entities", "first response, traced (ms)", "all workers serving (ms)", "RSS at first response (MiB)", "RSS, all workers (MiB)"],
       d.entityCounts.flatMap((e) => {
         const rs = joined.filter((x) => x.entities === e);
         if (rs.length === 0) return [];
