@@ -69,7 +69,7 @@ function firstRequest(host: string, port: number, path: string): Promise<number>
 
 /** The trace lines (CALYX_TRACE_STARTUP=1) that time the workers' join, in ms since the server process began. */
 const LISTENING_TRACE = /^calyx: startup listening .* at ([\d.]+) ms$/m;
-const ALL_WORKERS_TRACE = /^calyx: startup all \d+ workers serving at ([\d.]+) ms$/m;
+const ALL_WORKERS_TRACE = /^calyx: startup all \d+ workers? serving at ([\d.]+) ms$/m;
 const JOIN_DEADLINE_MS = 10_000;
 
 /**

@@ -215,7 +215,7 @@ export class Runtime {
     return this.#serially(async () => {
       const pool = this.#gen.pool;
       if (pool.missing === 0) {
-        startupTrace(`all ${pool.size} workers serving`);
+        startupTrace(allServing(pool.size));
         return 0;
       }
       const started = performance.now();
@@ -231,7 +231,7 @@ export class Runtime {
       if (joined > 0) {
         const ms = Math.round(performance.now() - started);
         this.#options.log("info", `${pool.size} workers serving (${joined} joined ${ms} ms after the first)`, { workers: pool.size, joinedAfterMs: ms });
-        startupTrace(`all ${pool.size} workers serving`);
+        startupTrace(allServing(pool.size));
       }
       return joined;
     });
@@ -574,6 +574,11 @@ function compileViewsCached(manifest: Manifest, cache: ViewSqlCache): CompiledVi
   const views = compileViews(manifest);
   cache.store(manifest.views);
   return views;
+}
+
+/** The trace line of every worker serving (bench/scenarios/startup.ts reads it). */
+function allServing(workers: number): string {
+  return `all ${workers} worker${workers === 1 ? "" : "s"} serving`;
 }
 
 function errorCode(error: unknown): string {
