@@ -166,7 +166,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   process.stdout.write(`calyx: listening on ${url}\n`);
   startupTrace(`listening (${describeCodeCache()})`);
   // The other workers boot now, beside the first requests, and take their share of the entities once loaded.
-  void runtime.startRemainingWorkers();
+  runtime.startRemainingWorkers().catch((error: unknown) => {
+    log("error", `the workers left out of the start could not join: ${error instanceof Error ? error.message : String(error)}; serving on the others`);
+  });
   if (options.mode === "dev") process.stdout.write(examples(url, runtime) + "\n");
 
   let stopping = false;
