@@ -74,10 +74,16 @@ export class Metrics {
   #declined = 0;
   readonly #caches: { name: string; what: string; stats: () => CacheStats }[] = [];
   #commits: (() => CommitStats) | undefined;
+  #workers: (() => { serving: number; joining: number }) | undefined;
 
   /** Reports the committer as calyx_commit*. */
   setCommitter(stats: () => CommitStats): void {
     this.#commits = stats;
+  }
+
+  /** Reports the worker threads as calyx_workers{state}. */
+  setWorkers(count: () => { serving: number; joining: number }): void {
+    this.#workers = count;
   }
 
   /** Reports a cache as calyx_<name>_cache_* (`what`: what it looks up, for the help text). */
@@ -119,6 +125,15 @@ export class Metrics {
       "# TYPE calyx_heap_used_bytes gauge",
       `calyx_heap_used_bytes ${process.memoryUsage().heapUsed}`,
     ];
+    if (this.#workers !== undefined) {
+      const w = this.#workers();
+      lines.push(
+        "# HELP calyx_workers Worker threads running the project: serving (entities are routed to them), joining (loading it, to take a share of the entities; docs/host.md \"Start-up\").",
+        "# TYPE calyx_workers gauge",
+        `calyx_workers{state="serving"} ${w.serving}`,
+        `calyx_workers{state="joining"} ${w.joining}`,
+      );
+    }
     if (this.#commits !== undefined) lines.push(...commitLines(this.#commits()));
     for (const c of this.#caches) lines.push(...cacheLines(c.name, c.what, c.stats()));
     return lines.join("\n") + "\n";

@@ -127,6 +127,7 @@ export class Runtime {
     this.#committer.start();
     const committer = this.#committer;
     this.#metrics.setCommitter(() => committer.stats());
+    this.#metrics.setWorkers(() => ({ serving: this.#gen.pool.size, joining: this.#gen.pool.joining }));
   }
 
   get manifest(): Manifest {

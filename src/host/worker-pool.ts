@@ -126,6 +126,11 @@ export class WorkerPool {
     return first.value;
   }
 
+  /** Workers loading the project to join (grow() until admit()). */
+  get joining(): number {
+    return this.#joining.length;
+  }
+
   /** Workers start() left out. */
   get missing(): number {
     return Math.max(0, Math.max(1, this.#options.workers) - this.#slots.length - this.#joining.length);

@@ -24,6 +24,9 @@ t.test("the workers left out of the start join after it; writes before, during a
   } else {
     t.pass(`this machine starts all ${workers} workers before listening`);
   }
+  const metrics = await (await fetch(`${server.url}/_calyx/metrics`)).text();
+  t.match(metrics, /^calyx_workers\{state="serving"\} 3$/m, "the metrics count every worker serving once they have joined");
+  t.match(metrics, /^calyx_workers\{state="joining"\} 0$/m);
   const late = await Promise.all(Array.from({ length: 30 }, (_, i) => post(`c${i}`, "Late")));
   t.same([...new Set(late)], [200]);
   const back = await Promise.all(Array.from({ length: 30 }, async (_, i) => json(await fetch(`${server.url}/customers/c${i}`))));

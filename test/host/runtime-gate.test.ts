@@ -111,6 +111,8 @@ t.test("workers joining after the start take their share of the entities; no ack
   const { rt, lines } = await startStaggered(t, 3, 1);
   const threads = async () => new Set(await Promise.all(IDS.map(async (id) => ((await rt.command("ctr", "get", id, undefined, undefined)) as Reply).thread)));
   t.equal((await threads()).size, 1, "one worker serves every entity before the others join");
+  const workers = (state: string): number => Number(new RegExp(`^calyx_workers\\{state="${state}"\\} (\\d+)$`, "m").exec(rt.metrics())?.[1]);
+  t.same([workers("serving"), workers("joining")], [1, 0], "/_calyx/metrics: one serving");
   // Writes keep coming, on every entity, while the others load and join —
   // several at a time per entity and each taking a while, so that some are
   // queued on the first worker when the others join.
@@ -122,7 +124,11 @@ t.test("workers joining after the start take their share of the entities; no ack
       seen.get(id)?.push(r.n);
     }
   }));
-  t.equal(await rt.startRemainingWorkers(), 2, "two workers joined");
+  const growing = rt.startRemainingWorkers();
+  await until("the joining workers in the metrics", () => workers("joining") === 2);
+  t.equal(workers("serving"), 1, "the first still serves alone while they load");
+  t.equal(await growing, 2, "two workers joined");
+  t.same([workers("serving"), workers("joining")], [3, 0], "/_calyx/metrics: three serving");
   // A few more rounds on the new routing, then stop.
   const after = new Map(IDS.map((id) => [id, seen.get(id)?.length ?? 0]));
   await until("writes after the join", () => IDS.every((id) => (seen.get(id)?.length ?? 0) >= (after.get(id) ?? 0) + 8));
@@ -168,6 +174,7 @@ t.test("a worker that fails to load after the start is reported; the first ones 
   t.equal(before.n, 1);
   writeFileSync(flag, "");
   t.equal(await rt.startRemainingWorkers(), 0, "none joined");
+  t.match(rt.metrics(), /^calyx_workers\{state="serving"\} 1\ncalyx_workers\{state="joining"\} 0$/m, "/_calyx/metrics: one serving, none joining");
   t.match(lines.join("\n"), /error a worker starting after the first ones failed to load the project \(.*this worker may not load.*\); serving on 1 worker\(s\)/);
   const replies = await Promise.all(IDS.map(async (id) => (await rt.command("ctr", "inc", id, undefined, undefined)) as Reply));
   t.same(replies.map((r) => r.n), IDS.map((id) => (id === "e0" ? 2 : 1)), "every entity is served");
