@@ -20,18 +20,26 @@ export const acct = keyValueEntity({
 `;
 
 const API = (flag: string) => `import { endpoint } from "calyx";
-import { existsSync } from "node:fs";
+import { existsSync, watch } from "node:fs";
+import { dirname } from "node:path";
 import { acct } from "./acct.js";
+const FLAG = ${JSON.stringify(flag)};
+/** Resolves when the test creates FLAG (a watch on its folder), rejects after 20 s. */
+function flagRaised() {
+  return new Promise((resolve, reject) => {
+    const watcher = watch(dirname(FLAG), () => { if (existsSync(FLAG)) done(resolve); });
+    const timer = setTimeout(() => done(() => reject(new Error("the flag never came"))), 20_000);
+    const done = (then) => { watcher.close(); clearTimeout(timer); then(); };
+    // Raised before the watch began.
+    if (existsSync(FLAG)) done(resolve);
+  });
+}
 export const api = endpoint({
   name: "api",
   routes: {
     // Holds until the test raises its flag, then calls an entity.
     "POST /held/:id": async (req, ctx) => {
-      const deadline = Date.now() + 20_000;
-      while (!existsSync(${JSON.stringify(flag)})) {
-        if (Date.now() > deadline) throw new Error("the flag never came");
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await flagRaised();
       return { n: await ctx.client(acct, req.params["id"] ?? "").inc() };
     },
   },
