@@ -444,6 +444,8 @@ export class LmdbStore implements Store, FaultInjection {
       releaseSavepoint: () => {
         this.#undo = undefined;
       },
+      // LMDB's txnid; inside a child transaction, its parent's.
+      writeTxnId: () => this.#env.getWriteTxnId(),
     };
   }
 }

@@ -111,6 +111,8 @@ export class MemoryStore implements Store, FaultInjection {
   // Undo log of the running write transaction; savepoint = an index into it.
   #undo: Undo[] = [];
   #savepoint: number | undefined;
+  // Id of the next write transaction (CommitTxn.writeTxnId).
+  #txnId = 1;
   #journalTouched = false;
   #injectedCommitError: Error | undefined;
 
@@ -187,8 +189,10 @@ export class MemoryStore implements Store, FaultInjection {
     this.#savepoint = undefined;
     this.#journalTouched = false;
     let result: T;
+    let changed: boolean;
     try {
       result = fn(this.#commitTxn());
+      changed = this.#undo.length > 0;
       const injected = this.#injectedCommitError;
       if (injected) {
         this.#injectedCommitError = undefined;
@@ -205,6 +209,7 @@ export class MemoryStore implements Store, FaultInjection {
       this.#undo = [];
       this.#savepoint = undefined;
     }
+    if (changed) this.#txnId++; // as LMDB: only a committed transaction that changed something uses an id
     if (this.#journalTouched) for (const t of this.#tails) t.notify();
     resolve(result);
   }
@@ -255,6 +260,7 @@ export class MemoryStore implements Store, FaultInjection {
       releaseSavepoint: () => {
         this.#savepoint = undefined;
       },
+      writeTxnId: () => this.#txnId,
     };
   }
 

@@ -167,6 +167,13 @@ export interface CommitTxn extends WriteTxn {
    * `previous` instead of a lookup. Hot path of the committer.
    */
   putKnown(db: DbName, key: Buffer, value: unknown, previous: unknown): void;
+  /**
+   * The id of the write transaction this runs in. It grows by one with each
+   * committed transaction that changed something, whichever process committed
+   * it; a transaction that aborted or changed nothing uses no id. Every write()
+   * that the store ran inside one transaction sees the same id.
+   */
+  writeTxnId(): number;
 }
 
 /**

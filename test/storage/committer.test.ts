@@ -2,10 +2,10 @@ import t from "tap";
 import type { Test } from "tap";
 import { Committer, type CommitterOptions } from "../../src/storage/committer.js";
 import { encodeKey } from "../../src/storage/key-codec.js";
-import { stateKey } from "../../src/storage/layout.js";
+import { journalKey, stateKey } from "../../src/storage/layout.js";
 import { openLmdbStore } from "../../src/storage/lmdb-store.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
-import type { CommitResult, EntityWrite, FaultInjection, Store } from "../../src/storage/store.js";
+import type { CommitResult, CommitTxn, EntityWrite, FaultInjection, JournalRecord, Store } from "../../src/storage/store.js";
 
 type TestStore = Store & FaultInjection;
 
@@ -368,6 +368,92 @@ void t.test("programmer errors are loud", async (t) => {
   b.start();
   await b.stop();
   await store.close();
+});
+
+/** A store whose write transactions count the journal reads that walk a range (the head's reverse cursor). */
+function countingJournalRanges(store: TestStore): { store: TestStore; ranges: () => number } {
+  let n = 0;
+  const wrap = (txn: CommitTxn): CommitTxn => ({
+    ...txn,
+    range: (db, options) => {
+      if (db === "journal") n++;
+      return txn.range(db, options);
+    },
+  });
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === "write") return (fn: Parameters<Store["write"]>[0]) => target.write((txn) => fn(wrap(txn)));
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { store: proxy, ranges: () => n };
+}
+
+for (const [name, make] of Object.entries(stores)) {
+  void t.test(`${name}: a batch after our own last one takes the journal head it kept, without a cursor`, async (t) => {
+    const { store, ranges } = countingJournalRanges(make(t));
+    const committer = new Committer(store);
+    committer.start();
+    t.teardown(async () => {
+      await committer.stop();
+      await store.close();
+    });
+    t.equal((await committer.submit(kv("a", 0, 1))).globalSeq, 1);
+    t.equal(ranges(), 1, "the first batch reads the head");
+    for (let i = 1; i <= 5; i++) t.equal((await committer.submit(kv("a", i, i + 1))).globalSeq, i + 1);
+    t.equal(ranges(), 1, "the next five do not");
+    // A batch whose only write is refused appends nothing; the one after it still knows the head.
+    await t.rejects(committer.submit(kv("a", 0, "stale")), { code: "ERR_WRITER_CONFLICT" });
+    t.equal((await committer.submit(kv("b", 0, 1))).globalSeq, 7);
+    // A failed commit forgets the kept head.
+    (store as FaultInjection).failNextCommit(new Error("injected"));
+    await t.rejects(committer.submit(kv("c", 0, 1)));
+    const before = ranges();
+    t.equal((await committer.submit(kv("c", 0, 1))).globalSeq, 8);
+    t.equal(ranges(), before + 1, "after a failed commit the head is read again");
+    checkJournal(t, store);
+  });
+}
+
+void t.test("a journal entry another writer added after our last batch is never overwritten, even past a gap", async (t) => {
+  const dir = t.testdir();
+  const s1 = openLmdbStore({ path: dir });
+  const c1 = new Committer(s1);
+  c1.start();
+  await c1.submit(kv("a", 0, 1));
+  await c1.submit(kv("a", 1, 2)); // head 2, kept
+  // Another writer (a second store on the folder, as another process would be)
+  // commits an entry at 4, leaving 3 empty: the kept head's next key is free,
+  // only the transaction id shows that someone committed since.
+  const s2 = openLmdbStore({ path: dir });
+  const foreign: JournalRecord = { component: "other", id: "x", entitySeq: 1, type: "state", payload: "foreign", time: 0, partition: 0, prev: 0 };
+  await s2.write((txn) => txn.put("journal", journalKey(4), foreign));
+  const twoEvents: EntityWrite = { component: "customer", id: "b", baseSeq: 0, events: [{ type: "e1", payload: 1 }, { type: "e2", payload: 2 }] };
+  t.equal((await c1.submit(twoEvents)).globalSeq, 6, "appended after the other writer's entry");
+  t.equal(s1.readJournal(4, 1)[0]?.payload, "foreign", "the other writer's entry is intact");
+  t.same(s1.readJournal(5, 2).map((e) => e.type), ["e1", "e2"]);
+  // A write queued on the same store in the same turn as the committer's
+  // batch runs in the same LMDB transaction, before it: same transaction id
+  // as the kept head expects, but the next key is taken.
+  const before = s1.journalHead();
+  const sameTxn = s1.write((txn) => {
+    txn.put("journal", journalKey(before + 1), { ...foreign, payload: "same transaction" });
+    return txn.writeTxnId();
+  });
+  const afterIt = c1.submit(kv("b2", 0, 1));
+  await sameTxn;
+  t.equal((await afterIt).globalSeq, before + 2, "appended after the entry written earlier in its transaction");
+  t.equal(s1.readJournal(before + 1, 1)[0]?.payload, "same transaction", "that entry is intact");
+  // Both writers queue in the same turn: whichever runs second sees the other's entries.
+  const c2 = new Committer(s2);
+  c2.start();
+  const both = await Promise.all([c2.submit(kv("y", 0, 1)), c1.submit(kv("z", 0, 1)), c2.submit(kv("y2", 0, 1)), c1.submit(kv("z2", 0, 1))]);
+  t.same(both.map((r) => r.globalSeq).sort((a, b) => a - b), [9, 10, 11, 12], "distinct positions after the others");
+  await c1.stop();
+  await c2.stop();
+  await s2.close();
+  await s1.close();
 });
 
 void t.test("two committers on one folder (e.g. two processes) never overwrite each other's journal", async (t) => {
