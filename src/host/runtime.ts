@@ -139,6 +139,11 @@ export class Runtime {
     return this.#gate !== undefined;
   }
 
+  /** @internal Tests: whether the workers' watchdog timer is set (only while they have work). */
+  get watching(): boolean {
+    return this.#gen.pool.watching;
+  }
+
   /** Loads the project in the workers, compiles its views, opens the store. Rejects with ProjectError on a bad project. */
   static async start(options: RuntimeOptions): Promise<Runtime> {
     // The store opens first: workers read entity state from it.

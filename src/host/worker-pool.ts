@@ -121,8 +121,6 @@ export class WorkerPool {
     const first = manifests[0];
     if (!first || first.status !== "fulfilled") throw new Error("no worker started");
     this.#setTimeouts(first.value);
-    this.#watchdog = setInterval(() => this.#checkTimeouts(), WATCHDOG_INTERVAL_MS);
-    this.#watchdog.unref();
     return first.value;
   }
 
@@ -195,6 +193,7 @@ export class WorkerPool {
         timeoutMs: this.#timeouts.get(`${component}.${command}`) ?? this.#options.handlerTimeoutMs,
       };
       slot.inFlight.set(reqId, pending);
+      if (this.#watchdog === undefined) this.#arm();
       // A worker being replaced gets its queue when it is ready again.
       if (slot.worker && slot.ready === undefined) this.#send(slot, message);
     });
@@ -215,6 +214,7 @@ export class WorkerPool {
         reqId, component: name, id: route, command: route, message, reject, startedAt: performance.now(),
         timeoutMs: timeoutMs ?? this.#options.handlerTimeoutMs, resolve: (o) => resolve(o.value),
       });
+      if (this.#watchdog === undefined) this.#arm();
       if (slot.worker && slot.ready === undefined) this.#send(slot, message);
     });
   }
@@ -275,6 +275,7 @@ export class WorkerPool {
         reqId, component: table, id: "", command: "rebuild", message, reject, startedAt: performance.now(),
         timeoutMs: this.#options.handlerTimeoutMs * 4, resolve: (o) => resolve(o.value as (Record<string, unknown> | null)[]),
       });
+      if (this.#watchdog === undefined) this.#arm();
       if (slot.worker && slot.ready === undefined) this.#send(slot, message);
     });
   }
@@ -294,6 +295,7 @@ export class WorkerPool {
         reqId, component: view, id: "", command: query, message, reject: () => resolve(null), startedAt: performance.now(),
         timeoutMs: this.#options.handlerTimeoutMs, resolve: (o) => resolve(typeof o.value === "string" ? o.value : null),
       });
+      if (this.#watchdog === undefined) this.#arm();
       this.#send(slot, message);
     });
   }
@@ -463,7 +465,27 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * The watchdog runs only while some worker has work: an idle server sets no
+   * timer (it would wake the process 20 times a second for nothing).
+   */
+  #arm(): void {
+    if (this.#stopping) return;
+    this.#watchdog = setInterval(() => this.#checkTimeouts(), WATCHDOG_INTERVAL_MS);
+    this.#watchdog.unref();
+  }
+
+  /** Whether the watchdog's timer is set (tests). */
+  get watching(): boolean {
+    return this.#watchdog !== undefined;
+  }
+
   #checkTimeouts(): void {
+    if (this.#slots.every((slot) => slot.inFlight.size === 0 && slot.endpoints.size === 0)) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+      return;
+    }
     const now = performance.now();
     for (const slot of this.#slots) {
       if (slot.ready !== undefined) continue;
