@@ -4,6 +4,7 @@ import t from "tap";
 import { compileView } from "../../src/query/compile-view.js";
 import { ViewMaintainer } from "../../src/query/maintain/view-maintainer.js";
 import { decodeKey } from "../../src/storage/key-codec.js";
+import type { DbName } from "../../src/storage/store.js";
 import { MemoryTxn } from "./helpers/memory-txn.js";
 
 const view = compileView({
@@ -46,6 +47,42 @@ t.test("an update moves only the entries that changed; a delete removes all", as
   t.equal(txn.entries("rows").length, 0);
   t.equal(txn.entries("index").length, 0);
   t.same(view.applyRowChange(txn, "nobody", null), { table: "people", pk: "nobody", old: null, new: null });
+});
+
+t.test("an update that leaves the row as it was writes nothing; any difference, key order included, is written", async (t) => {
+  class CountingTxn extends MemoryTxn {
+    writes = 0;
+    override put(db: DbName, key: Buffer, value: unknown): void {
+      this.writes++;
+      super.put(db, key, value);
+    }
+    override remove(db: DbName, key: Buffer): void {
+      this.writes++;
+      super.remove(db, key);
+    }
+  }
+  const txn = new CountingTxn();
+  view.applyRowChange(txn, "p1", { city: "Oslo", age: 30, tags: ["a"], meta: { since: 2020 } });
+  t.ok(txn.writes > 0);
+  const stored = txn.entries("rows").map((e) => e.key.toString("hex"));
+  txn.writes = 0;
+  const same = view.applyRowChange(txn, "p1", { city: "Oslo", age: 30, tags: ["a"], meta: { since: 2020 } });
+  t.equal(txn.writes, 0, "the same row again: no put, no index change");
+  t.same(same, { table: "people", pk: "p1", old: { city: "Oslo", age: 30, tags: ["a"], meta: { since: 2020 } }, new: { city: "Oslo", age: 30, tags: ["a"], meta: { since: 2020 } } }, "the delta still says old and new");
+  t.same(txn.entries("rows").map((e) => e.key.toString("hex")), stored);
+  view.applyRowChange(txn, "p1", { age: 30, city: "Oslo", tags: ["a"], meta: { since: 2020 } });
+  t.equal(txn.writes, 1, "another key order: the row is written (index entries unchanged)");
+  t.same(Object.keys(txn.get("rows", txn.entries("rows")[0]!.key) as object), ["age", "city", "tags", "meta"]);
+  txn.writes = 0;
+  view.applyRowChange(txn, "p1", { age: 30, city: "Oslo", tags: ["a"], meta: { since: 2021 } });
+  t.equal(txn.writes, 1, "a nested value changed: written");
+  txn.writes = 0;
+  view.applyRowChange(txn, "p1", { age: 30, city: "Oslo", tags: ["a"], meta: { since: new Date(0) } });
+  view.applyRowChange(txn, "p1", { age: 30, city: "Oslo", tags: ["a"], meta: { since: new Date(0) } });
+  t.equal(txn.writes, 2, "a Date counts as different each time (written)");
+  txn.writes = 0;
+  view.applyRowChange(txn, "p1", { age: 30, city: "Oslo", tags: ["a", "b"], meta: { since: 1 } });
+  t.equal(txn.writes, 2, "a changed array: the row and its new index entry");
 });
 
 t.test("rows without an array get no multi-entry entries; read-your-writes in one txn", async (t) => {
