@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import t from "tap";
 import type { Test } from "tap";
 import { Committer, type CommitterOptions } from "../../src/storage/committer.js";
@@ -8,6 +10,8 @@ import { MemoryStore } from "../../src/storage/memory-store.js";
 import type { CommitResult, CommitTxn, EntityWrite, FaultInjection, JournalRecord, Store } from "../../src/storage/store.js";
 
 type TestStore = Store & FaultInjection;
+
+const JOURNAL_WRITER = fileURLToPath(new URL("./fixtures/journal-writer.ts", import.meta.url));
 
 const stores: Record<string, (t: Test) => TestStore> = {
   lmdb: (t) => openLmdbStore({ path: t.testdir(), durability: "full" }),
@@ -454,6 +458,38 @@ void t.test("a journal entry another writer added after our last batch is never 
   await c2.stop();
   await s2.close();
   await s1.close();
+});
+
+void t.test("a journal entry another process committed after our last batch is never overwritten", async (t) => {
+  const dir = t.testdir();
+  const store = openLmdbStore({ path: dir });
+  const committer = new Committer(store);
+  committer.start();
+  t.teardown(async () => {
+    await committer.stop();
+    await store.close();
+  });
+  await committer.submit(kv("a", 0, 1));
+  await committer.submit(kv("a", 1, 2)); // head 2, kept
+  // The other process leaves 3 free: only LMDB's transaction id tells.
+  const child = spawn(process.execPath, ["--import", "tsx", JOURNAL_WRITER, dir, "4", "from another process"], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("the writer process did not finish within 30 s"));
+    }, 30_000);
+    child.on("exit", (c) => {
+      clearTimeout(deadline);
+      resolve(c);
+    });
+  });
+  t.equal(code, 0);
+  t.equal(out, "committed\n");
+  const twoEvents: EntityWrite = { component: "customer", id: "b", baseSeq: 0, events: [{ type: "e1", payload: 1 }, { type: "e2", payload: 2 }] };
+  t.equal((await committer.submit(twoEvents)).globalSeq, 6, "appended after the other process's entry");
+  t.equal(store.readJournal(4, 1)[0]?.payload, "from another process", "that entry is intact");
 });
 
 void t.test("two committers on one folder (e.g. two processes) never overwrite each other's journal", async (t) => {
