@@ -144,6 +144,11 @@ export class Runtime {
     return this.#gen.pool.watching;
   }
 
+  /** @internal Tests: resolves once the workers' watchdog has cleared its timer. */
+  whenUnwatched(): Promise<void> {
+    return this.#gen.pool.whenUnwatched();
+  }
+
   /** Loads the project in the workers, compiles its views, opens the store. Rejects with ProjectError on a bad project. */
   static async start(options: RuntimeOptions): Promise<Runtime> {
     // The store opens first: workers read entity state from it.

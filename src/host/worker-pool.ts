@@ -79,6 +79,8 @@ export class WorkerPool {
   readonly #joining: Slot[] = [];
   #nextReqId = 1;
   #watchdog: NodeJS.Timeout | undefined;
+  /** Tests waiting for the watchdog to clear its timer (whenUnwatched). */
+  #unwatchedWaiters: (() => void)[] = [];
   #stopping = false;
   #timeouts = new Map<string, number>();
   #roundRobin = 0;
@@ -480,10 +482,17 @@ export class WorkerPool {
     return this.#watchdog !== undefined;
   }
 
+  /** Resolves once the watchdog's timer is not set (tests). */
+  whenUnwatched(): Promise<void> {
+    if (this.#watchdog === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#unwatchedWaiters.push(resolve));
+  }
+
   #checkTimeouts(): void {
     if (this.#slots.every((slot) => slot.inFlight.size === 0 && slot.endpoints.size === 0)) {
       clearInterval(this.#watchdog);
       this.#watchdog = undefined;
+      for (const resolve of this.#unwatchedWaiters.splice(0)) resolve();
       return;
     }
     const now = performance.now();

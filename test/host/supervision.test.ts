@@ -76,24 +76,28 @@ t.test("other workers keep serving while one is stuck", async (t) => {
   t.ok(results.every((r) => r === "ok" || r === "ERR_WORKER_RESTARTED"), "nothing else failed");
 });
 
-/** Resolves once cond() holds; fails after the deadline. */
-async function until(cond: () => boolean, deadlineMs = 20_000): Promise<void> {
-  const end = performance.now() + deadlineMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error("condition not reached before the deadline");
-    await new Promise((resolve) => setTimeout(resolve, 10));
+/** Resolves with `p`, or fails once the deadline passes first. */
+async function withDeadline<T>(p: Promise<T>, what: string, deadlineMs = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${deadlineMs} ms`)), deadlineMs);
+  });
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 t.test("an idle server sets no watchdog timer; work sets it again and a stuck handler is still caught", async (t) => {
   const { rt } = await start(t);
   t.equal(await rt.command("acct", "inc", "a", undefined, undefined), 1);
-  await until(() => !rt.watching);
+  await withDeadline(rt.whenUnwatched(), "the watchdog clearing its timer");
   t.notOk(rt.watching, "no timer once nothing is in flight");
   const stuck = rt.command("acct", "spin", "a", undefined, undefined);
   t.ok(rt.watching, "sending a command sets it");
   await t.rejects(stuck, { code: "ERR_HANDLER_TIMEOUT" });
   t.equal(await rt.command("acct", "inc", "a", undefined, undefined), 2, "the replacement serves");
-  await until(() => !rt.watching);
+  await withDeadline(rt.whenUnwatched(), "the watchdog clearing its timer again");
   t.notOk(rt.watching, "and it is cleared again after");
 });
