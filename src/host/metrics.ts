@@ -60,7 +60,7 @@ function commitLines(s: CommitStats): string[] {
     "# HELP calyx_commit_apply_seconds_total Main-thread time spent applying batches inside their write transaction (state, journal, views, live queries).",
     "# TYPE calyx_commit_apply_seconds_total counter",
     `calyx_commit_apply_seconds_total ${s.applySeconds.toFixed(6)}`,
-    ...histogramLines("calyx_commit_duration_seconds", "A batch, from asking for the write transaction until it is durable (or failed).", s.duration),
+    ...histogramLines("calyx_commit_duration_seconds", "A batch, from asking for the write transaction (or, when asked for while the one before committed, from its start) until it is durable (or failed).", s.duration),
     ...histogramLines("calyx_commit_sync_seconds", "The end of a batch, after its writes were applied: LMDB writing its pages and fsyncing them.", s.sync),
   ];
 }

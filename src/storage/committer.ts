@@ -40,6 +40,19 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+/** One batch, from asking for its transaction until it is settled. */
+interface Batch {
+  /** Its writes, once its transaction callback ran. */
+  pending: Pending[] | undefined;
+  /** The id of its write transaction, and the journal's last key after it (as its callback left them). */
+  txnId: number;
+  head: number;
+  /** Whether it appended to the journal. */
+  appended: boolean;
+  /** Shown to the observers and not yet settled for them. */
+  observed: boolean;
+}
+
 // Outcome of one write inside a batch; failures settle only after the batch
 // commits too (an earlier failure must not overtake an earlier success).
 interface Outcome {
@@ -60,7 +73,7 @@ export interface CommitStats {
   readonly pending: number;
   /** Main-thread time spent applying batches (the transaction callback), in seconds. */
   readonly applySeconds: number;
-  /** A batch, from asking for the write transaction to durable or failed. */
+  /** A batch, from asking for the write transaction (asked for while the batch before committed: from its transaction's start) to durable or failed. */
   readonly duration: HistogramSnapshot;
   /** Its last part, after its writes were applied: LMDB writing pages and syncing, on lmdb-js's write thread. */
   readonly sync: HistogramSnapshot;
@@ -79,13 +92,16 @@ export class Committer {
   readonly #logError: (message: string, fields: Readonly<Record<string, unknown>>) => void;
   readonly #listeners: DurableListener[] = [];
   readonly #observers: BatchObserver[] = [];
-  /** Whether the batch in flight was shown to the observers (they expect its settled()). */
-  #observed = false;
   // FIFO without Array#shift: items before #head are taken.
   #queue: Pending[] = [];
   #head = 0;
   #inFlight = 0;
-  #committing = false;
+  /** Batches asked for and not settled: at most two, one committing and the next waiting for lmdb-js's write thread. */
+  #outstanding = 0;
+  /** The newest batch, while its transaction callback has not run yet (it takes every write queued by then). */
+  #waiting: Batch | undefined;
+  /** The batch whose callback ran and which is not settled yet (committing, or committed and not yet settled on this thread). */
+  #unsettled: Batch | undefined;
   #state: "new" | "running" | "stopping" | "stopped" = "new";
   #drained: (() => void) | undefined;
   #nextGlobalSeq = 1;
@@ -177,7 +193,7 @@ export class Committer {
     }
     return new Promise<CommitResult>((resolve, reject) => {
       this.#queue.push({ write, resolve, reject });
-      if (!this.#committing) this.#startBatch();
+      if (this.#waiting === undefined && this.#outstanding < 2) this.#startBatch();
     });
   }
 
@@ -188,7 +204,7 @@ export class Committer {
       return;
     }
     this.#state = "stopping";
-    if (this.#committing || this.pending > 0) {
+    if (this.#outstanding > 0 || this.pending > 0) {
       await new Promise<void>((resolve) => {
         this.#drained = resolve;
       });
@@ -200,31 +216,58 @@ export class Committer {
   // ---- the batch -------------------------------------------------------------
 
   #startBatch(): void {
-    this.#committing = true;
-    const started = performance.now();
-    const firstGlobalSeq = this.#nextGlobalSeq;
-    let batch: Pending[] | undefined;
+    const self: Batch = { pending: undefined, txnId: 0, head: 0, appended: false, observed: false };
+    this.#outstanding++;
+    this.#waiting = self;
+    // Asked for while the previous batch commits, a batch waits for that one;
+    // its own time starts with its transaction.
+    const pipelined = this.#unsettled !== undefined;
+    let started = performance.now();
+    let ran = false;
+    let skipped = false;
     let outcomes: Outcome[] = [];
     let appliedAt: number | undefined;
     let doneAt: number | undefined; // durable or failed, before the batch is settled
     let ok = false;
-    let txnId = 0;
-    let headBefore = 0;
     // The callback runs when lmdb-js's write thread holds the transaction, so
     // it takes everything queued by then: writes keep joining until the last
-    // moment, and the next batch accumulates while this one fsyncs.
+    // moment. The next batch is asked for as soon as a write arrives after
+    // this callback, so that the write thread starts it the moment this one
+    // is durable instead of waiting for this thread to hear about it.
     this.#store
       .write((txn) => {
         const applying = performance.now();
+        if (pipelined) started = applying;
+        ran = true;
+        if (this.#waiting === self) this.#waiting = undefined;
+        const txnId = txn.writeTxnId();
+        const prev = this.#unsettled;
+        if (prev !== undefined) {
+          if (!this.#committedBefore(prev, txn, txnId)) {
+            // Whether the previous batch committed cannot be told from here
+            // (it may have failed, or run in this same transaction): take
+            // nothing; the writes wait for the batch after its settlement.
+            skipped = true;
+            return;
+          }
+          // It is durable (a later transaction runs): settle it for the
+          // observers now, so that they see batches one at a time.
+          this.#lastAppend = { txnId: prev.txnId, head: prev.head };
+          this.#settleObservers(prev, true);
+        }
         // The journal head is known inside the write transaction: even if
         // another process committed to this folder, we append after it.
-        txnId = txn.writeTxnId();
-        headBefore = this.#journalHead(txn, txnId);
+        const headBefore = this.#journalHead(txn, txnId);
         this.#nextGlobalSeq = headBefore + 1;
-        batch = this.#take();
-        this.#inFlight = batch.length;
+        const batch = this.#take();
+        self.pending = batch;
+        this.#inFlight += batch.length;
         outcomes = this.#apply(txn, batch);
-        if (this.#observers.length > 0) this.#showApplied(outcomes, txn);
+        self.txnId = txnId;
+        self.head = this.#nextGlobalSeq - 1;
+        self.appended = self.head > headBefore;
+        this.#unsettled = self;
+        if (this.#observers.length > 0) this.#showApplied(self, outcomes, txn);
         appliedAt = performance.now();
         this.#stats.applyMs += appliedAt - applying;
       })
@@ -232,46 +275,67 @@ export class Committer {
         () => {
           doneAt = performance.now();
           ok = true;
+          if (this.#unsettled === self) this.#unsettled = undefined;
           // Appending made the transaction a committed change, so it used txnId.
-          if (this.#nextGlobalSeq > headBefore + 1) this.#lastAppend = { txnId, head: this.#nextGlobalSeq - 1 };
-          this.#settle(outcomes, undefined);
+          if (self.appended && !(this.#lastAppend !== undefined && this.#lastAppend.txnId > self.txnId)) {
+            this.#lastAppend = { txnId: self.txnId, head: self.head };
+          }
+          this.#settle(self, outcomes, undefined);
         },
         (error: unknown) => {
           doneAt = performance.now();
-          this.#nextGlobalSeq = firstGlobalSeq; // nothing of the batch was written
+          if (this.#unsettled === self) this.#unsettled = undefined;
           this.#lastAppend = undefined;
           const batchError = toBatchError(error);
-          if (batch === undefined) {
+          const batch = self.pending;
+          if (!ran) {
             // The transaction never ran (the store is closed): nothing queued can commit.
             this.#failQueued(batchError);
+          } else if (batch === undefined) {
+            // Skipped: it took no writes.
           } else if (outcomes.length !== batch.length) {
             // #apply itself threw (a bug): fail the whole batch rather than hang it.
             outcomes = batch.map((pending) => fail(pending, batchError));
-            this.#settle(outcomes, batchError);
+            this.#settle(self, outcomes, batchError);
           } else {
-            this.#settle(outcomes, batchError);
+            this.#settle(self, outcomes, batchError);
           }
         },
       )
       .finally(() => {
         const done = doneAt ?? performance.now();
-        this.#batchMsAvg = 0.8 * this.#batchMsAvg + 0.2 * (performance.now() - started);
-        this.#duration.observeMs(done - started);
-        if (appliedAt !== undefined) this.#sync.observeMs(done - appliedAt);
-        if (ok) {
-          this.#stats.commits++;
-          this.#stats.writes += batch?.length ?? 0;
-        } else this.#stats.failedCommits++;
-        this.#inFlight = 0;
-        this.#committing = false;
-        if (this.#queue.length > this.#head) this.#startBatch();
-        else if (this.#drained) {
+        if (!skipped) {
+          this.#batchMsAvg = 0.8 * this.#batchMsAvg + 0.2 * (performance.now() - started);
+          this.#duration.observeMs(done - started);
+          if (appliedAt !== undefined) this.#sync.observeMs(done - appliedAt);
+          if (ok) {
+            this.#stats.commits++;
+            this.#stats.writes += self.pending?.length ?? 0;
+          } else this.#stats.failedCommits++;
+        }
+        this.#inFlight -= self.pending?.length ?? 0;
+        this.#outstanding--;
+        if (this.#waiting === self) this.#waiting = undefined;
+        if (this.#queue.length > this.#head) {
+          if (this.#waiting === undefined) this.#startBatch();
+        } else if (this.#outstanding === 0 && this.#drained) {
           const drained = this.#drained;
           this.#drained = undefined;
           drained();
         }
       })
       .catch((error: unknown) => this.#logError("committer bookkeeping failed", { error }));
+  }
+
+  /**
+   * Whether `prev`, applied and not yet settled here, is committed, seen from
+   * the transaction running now: LMDB gives the next committed transaction
+   * the next id, and an aborted or failed one uses none, so an id one above
+   * prev's with prev's last journal entry present means prev committed (and,
+   * with durability "full", synced) before this transaction began.
+   */
+  #committedBefore(prev: Batch, txn: CommitTxn, txnId: number): boolean {
+    return prev.appended && txnId === prev.txnId + 1 && txn.get("journal", journalKey(prev.head)) !== undefined;
   }
 
   /**
@@ -408,10 +472,10 @@ export class Committer {
     this.#recentFailures.add(entityName(w));
   }
 
-  #showApplied(outcomes: readonly Outcome[], txn: CommitTxn): void {
+  #showApplied(batch: Batch, outcomes: readonly Outcome[], txn: CommitTxn): void {
     const applied: { write: EntityWrite; result: CommitResult; hookResult: unknown }[] = [];
     for (const o of outcomes) if (o.result) applied.push({ write: o.pending.write, result: o.result, hookResult: o.hookResult });
-    this.#observed = true;
+    batch.observed = true;
     for (const observer of this.#observers) {
       try {
         observer.applied(applied, txn);
@@ -421,17 +485,21 @@ export class Committer {
     }
   }
 
-  #settle(outcomes: readonly Outcome[], batchError: StorageError | undefined): void {
-    if (this.#observed) {
-      this.#observed = false;
-      for (const observer of this.#observers) {
-        try {
-          observer.settled(batchError === undefined);
-        } catch (error) {
-          this.#logError("a batch observer threw in settled()", { error });
-        }
+  /** Tells the observers that saw `batch` applied whether it is durable (once per batch). */
+  #settleObservers(batch: Batch, durable: boolean): void {
+    if (!batch.observed) return;
+    batch.observed = false;
+    for (const observer of this.#observers) {
+      try {
+        observer.settled(durable);
+      } catch (error) {
+        this.#logError("a batch observer threw in settled()", { error });
       }
     }
+  }
+
+  #settle(batch: Batch, outcomes: readonly Outcome[], batchError: StorageError | undefined): void {
+    this.#settleObservers(batch, batchError === undefined);
     if (batchError === undefined && this.#listeners.length > 0) {
       const durable: { write: EntityWrite; result: CommitResult; hookResult: unknown }[] = [];
       for (const o of outcomes) if (o.result) durable.push({ write: o.pending.write, result: o.result, hookResult: o.hookResult });

@@ -124,7 +124,9 @@ export type DurableListener = (batch: readonly { write: EntityWrite; result: Com
  * transaction, before it is durable (the successful writes, and `txn`, whose
  * reads see them; valid only during the call), then `settled` once the batch
  * is durable (true) or failed and was rolled back (false). At most one batch
- * is between the two calls at a time. Lets work that depends on the commit
+ * is between the two calls at a time, even though the next transaction may
+ * start before this thread hears that the one before committed (the
+ * committer then settles that one first; README.md "Group commit"). Lets work that depends on the commit
  * (live query fan-out) be done while the disk syncs, and released after.
  */
 export interface BatchObserver {

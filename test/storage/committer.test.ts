@@ -516,3 +516,214 @@ void t.test("two committers on one folder (e.g. two processes) never overwrite e
   for (let i = 0; i < 40; i++) t.same(s.getState("customer", `e${i}`), { seq: 1, state: i, last: at.get(i) });
   await s.close();
 });
+
+/**
+ * A store whose write() promises settle only when release() says so, oldest
+ * first: the committer's next transaction can run before it hears that the
+ * previous one committed — what lmdb-js does when its write thread goes
+ * straight on to the next queued transaction.
+ */
+function gated(
+  store: TestStore,
+  options: { readonly sameTxnId?: boolean } = {},
+): { store: TestStore; writes: () => number; ran: () => Promise<void>; release: () => void; passThrough: () => void } {
+  let writes = 0;
+  let lastTxnId: number | undefined;
+  let hold = true;
+  const held: (() => void)[] = [];
+  const runWaiters: (() => void)[] = [];
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === "write") {
+        return <T>(fn: (txn: CommitTxn) => T): Promise<T> => {
+          writes++;
+          const outcome = target
+            .write((txn) => {
+              // sameTxnId: every transaction reports the first one's id, as
+              // when lmdb-js runs two callbacks in one LMDB transaction.
+              const id = (lastTxnId ??= txn.writeTxnId());
+              try {
+                return fn(options.sameTxnId === true ? { ...txn, writeTxnId: () => id } : txn);
+              } finally {
+                for (const w of runWaiters.splice(0)) w();
+              }
+            })
+            .then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+          return new Promise<T>((resolve, reject) => {
+            const settle = (): void => void outcome.then((o) => (o.ok ? resolve(o.value) : reject(o.error)));
+            if (hold) held.push(settle);
+            else settle();
+          });
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return {
+    store: proxy,
+    writes: () => writes,
+    /** Resolves when the next transaction callback has run. */
+    ran: () => new Promise<void>((resolve) => runWaiters.push(resolve)),
+    release: () => held.shift()?.(),
+    passThrough: () => {
+      hold = false;
+      for (const settle of held.splice(0)) settle();
+    },
+  };
+}
+
+/** Records what the committer shows its observers: "applied <ids>" and "settled <durable>". */
+function recordObserver(committer: Committer): string[] {
+  const events: string[] = [];
+  committer.observe({
+    applied: (batch) => events.push(`applied ${batch.map((b) => `${b.write.id}@${b.result.seq}`).join(",")}`),
+    settled: (durable) => events.push(`settled ${durable}`),
+  });
+  return events;
+}
+
+/** A committer on a gated store, recording what its observers see and what it logs. */
+function gatedSetup(
+  t: Test,
+  make: (t: Test) => TestStore,
+  options: { readonly sameTxnId?: boolean } = {},
+): { g: ReturnType<typeof gated>; committer: Committer; logged: Logged[]; events: string[] } {
+  const g = gated(make(t), options);
+  const logged: Logged[] = [];
+  const committer = new Committer(g.store, { logError: (message, fields) => logged.push({ message, fields }) });
+  committer.start();
+  t.teardown(async () => {
+    g.passThrough();
+    await committer.stop();
+    await g.store.close();
+  });
+  return { g, committer, logged, events: recordObserver(committer) };
+}
+
+for (const [name, make] of Object.entries(stores)) {
+  void t.test(`${name}: the next transaction is asked for while a batch commits, and observers still see one batch at a time`, async (t) => {
+    const { g, committer, logged, events } = gatedSetup(t, make);
+    const ran1 = g.ran();
+    const w1 = committer.submit(kv("a", 0, 1));
+    await ran1;
+    t.equal(g.writes(), 1);
+    // w1 is applied and committing (its promise is held): a write now gets
+    // the next transaction asked for at once, not after w1 settles here.
+    const ran2 = g.ran();
+    const w2 = committer.submit(kv("a", 1, 2));
+    t.equal(g.writes(), 2, "the second transaction was asked for while the first committed");
+    await ran2;
+    // The second transaction runs after the first committed, before this
+    // thread heard of it: the committer settles the first for its observers
+    // before showing them the second.
+    t.same(events, ["applied a@1", "settled true", "applied a@2"]);
+    g.release();
+    g.release();
+    t.same(await w1, { seq: 1, globalSeq: 1 });
+    t.same(await w2, { seq: 2, globalSeq: 2 });
+    t.same(events, ["applied a@1", "settled true", "applied a@2", "settled true"], "settled once per batch");
+    t.same(logged, []);
+    checkJournal(t, g.store);
+  });
+
+  void t.test(`${name}: when the batch before may have failed, the next transaction takes nothing and its writes wait`, async (t) => {
+    const { g, committer, logged, events } = gatedSetup(t, make);
+    g.store.failNextCommit(new Error("injected"));
+    const ran1 = g.ran();
+    const w1 = committer.submit(kv("a", 0, 1));
+    await ran1;
+    const ran2 = g.ran();
+    // Computed on w1's state, as a worker would before w1 is durable; and an independent one.
+    const dependent = committer.submit(kv("a", 1, 2));
+    const independent = committer.submit(kv("b", 0, 1));
+    await ran2;
+    // w1's transaction failed and used no id: the second one cannot tell
+    // that from a commit it shares a transaction with, so it applies nothing.
+    t.same(events, ["applied a@1"], "nothing shown for the second transaction");
+    g.passThrough();
+    await t.rejects(w1, { code: "ERR_COMMIT_FAILED" });
+    await t.rejects(dependent, { code: "ERR_WRITER_CONFLICT", message: /an earlier write of this entity failed/ });
+    t.same(await independent, { seq: 1, globalSeq: 1 }, "the waiting writes commit in the batch after");
+    t.same(events, ["applied a@1", "settled false", "applied b@1", "settled true"]);
+    t.same(logged, [], "the dependent conflict is not reported as a routing bug");
+    t.equal(g.store.getState("customer", "a"), undefined, "w1 was not stored");
+    t.same(committer.stats().commits, 1, "the empty transaction is not counted as a batch");
+    checkJournal(t, g.store);
+  });
+}
+
+void t.test("lmdb: under load, observers see applied and settled strictly alternating, and every write is stored", async (t) => {
+  const { store: counted } = counting(openLmdbStore({ path: t.testdir(), durability: "full" }));
+  // Counts the write transactions asked for while an earlier one was unsettled.
+  let unsettled = 0;
+  let overlapped = 0;
+  const store = new Proxy(counted, {
+    get(target, prop, receiver) {
+      if (prop === "write") {
+        return (fn: Parameters<Store["write"]>[0]) => {
+          if (unsettled > 0) overlapped++;
+          unsettled++;
+          return target.write(fn).finally(() => unsettled--);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const committer = new Committer(store);
+  committer.start();
+  t.teardown(async () => {
+    await committer.stop();
+    await store.close();
+  });
+  let open = 0;
+  let violations = 0;
+  committer.observe({
+    applied: () => {
+      if (open !== 0) violations++;
+      open++;
+    },
+    settled: (durable) => {
+      if (open !== 1 || !durable) violations++;
+      open--;
+    },
+  });
+  // One write per turn of the event loop, for 1,000 turns, so that writes
+  // keep arriving while batches commit; 40 entities written in turn, each
+  // write computed on the one before (as a worker does, before durability).
+  const writes: Promise<{ seq: number }>[] = [];
+  for (let i = 0; i < 1000; i++) {
+    writes.push(committer.submit(kv(`w${i % 40}`, Math.floor(i / 40), i)));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const seqs = (await Promise.all(writes)).map((r) => r.seq);
+  t.equal(violations, 0, "one batch between applied and settled at a time");
+  t.equal(open, 0);
+  t.same(seqs, Array.from({ length: 1000 }, (_, i) => Math.floor(i / 40) + 1));
+  for (let w = 0; w < 40; w++) t.equal(store.getState("customer", `w${w}`)?.state, 960 + w);
+  checkJournal(t, store);
+  t.ok(overlapped > 0, `transactions asked for while an earlier one committed: ${overlapped} of ${committer.stats().commits} batches`);
+});
+
+for (const [name, make] of Object.entries(stores)) {
+  void t.test(`${name}: a batch that may share the transaction of the one before takes nothing until that one settles`, async (t) => {
+    // The second callback sees the first batch's journal entry and the same
+    // transaction id: the first may not be committed yet, so it must not be
+    // settled early, and the second batch must not apply anything.
+    const { g, committer, logged, events } = gatedSetup(t, make, { sameTxnId: true });
+    const ran1 = g.ran();
+    const w1 = committer.submit(kv("a", 0, 1));
+    await ran1;
+    const ran2 = g.ran();
+    const w2 = committer.submit(kv("b", 0, 1));
+    await ran2;
+    t.same(events, ["applied a@1"], "the first batch is not settled early, the second applies nothing");
+    g.passThrough();
+    t.same(await w1, { seq: 1, globalSeq: 1 });
+    t.same(await w2, { seq: 1, globalSeq: 2 }, "the waiting write commits in the batch after");
+    t.same(events, ["applied a@1", "settled true", "applied b@1", "settled true"]);
+    t.same(logged, []);
+    checkJournal(t, g.store);
+  });
+}
