@@ -280,7 +280,7 @@ export class Committer {
           if (self.appended && !(this.#lastAppend !== undefined && this.#lastAppend.txnId > self.txnId)) {
             this.#lastAppend = { txnId: self.txnId, head: self.head };
           }
-          this.#settle(self, outcomes, undefined);
+          if (!skipped) this.#settle(self, outcomes, undefined);
         },
         (error: unknown) => {
           doneAt = performance.now();

@@ -598,7 +598,9 @@ function gatedSetup(
     await committer.stop();
     await g.store.close();
   });
-  return { g, committer, logged, events: recordObserver(committer) };
+  const events = recordObserver(committer);
+  committer.onDurable((batch) => events.push(`durable ${batch.map((b) => b.write.id).join(",")}`));
+  return { g, committer, logged, events };
 }
 
 for (const [name, make] of Object.entries(stores)) {
@@ -622,7 +624,7 @@ for (const [name, make] of Object.entries(stores)) {
     g.release();
     t.same(await w1, { seq: 1, globalSeq: 1 });
     t.same(await w2, { seq: 2, globalSeq: 2 });
-    t.same(events, ["applied a@1", "settled true", "applied a@2", "settled true"], "settled once per batch");
+    t.same(events, ["applied a@1", "settled true", "applied a@2", "durable a", "settled true", "durable a"], "settled once per batch");
     t.same(logged, []);
     checkJournal(t, g.store);
   });
@@ -645,7 +647,7 @@ for (const [name, make] of Object.entries(stores)) {
     await t.rejects(w1, { code: "ERR_COMMIT_FAILED" });
     await t.rejects(dependent, { code: "ERR_WRITER_CONFLICT", message: /an earlier write of this entity failed/ });
     t.same(await independent, { seq: 1, globalSeq: 1 }, "the waiting writes commit in the batch after");
-    t.same(events, ["applied a@1", "settled false", "applied b@1", "settled true"]);
+    t.same(events, ["applied a@1", "settled false", "applied b@1", "settled true", "durable b"], "the empty transaction is not shown to anyone");
     t.same(logged, [], "the dependent conflict is not reported as a routing bug");
     t.equal(g.store.getState("customer", "a"), undefined, "w1 was not stored");
     t.same(committer.stats().commits, 1, "the empty transaction is not counted as a batch");
@@ -722,7 +724,7 @@ for (const [name, make] of Object.entries(stores)) {
     g.passThrough();
     t.same(await w1, { seq: 1, globalSeq: 1 });
     t.same(await w2, { seq: 1, globalSeq: 2 }, "the waiting write commits in the batch after");
-    t.same(events, ["applied a@1", "settled true", "applied b@1", "settled true"]);
+    t.same(events, ["applied a@1", "settled true", "durable a", "applied b@1", "settled true", "durable b"], "the empty transaction is not shown to anyone");
     t.same(logged, []);
     checkJournal(t, g.store);
   });
