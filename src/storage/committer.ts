@@ -47,8 +47,9 @@ interface Batch {
   /** The id of its write transaction, and the journal's last key after it (as its callback left them). */
   txnId: number;
   head: number;
-  /** Whether it appended to the journal. */
+  /** Whether it appended to the journal, and the entity write its last entry records. */
   appended: boolean;
+  last: { readonly component: string; readonly id: string; readonly entitySeq: number } | undefined;
   /** Shown to the observers and not yet settled for them. */
   observed: boolean;
 }
@@ -216,7 +217,7 @@ export class Committer {
   // ---- the batch -------------------------------------------------------------
 
   #startBatch(): void {
-    const self: Batch = { pending: undefined, txnId: 0, head: 0, appended: false, observed: false };
+    const self: Batch = { pending: undefined, txnId: 0, head: 0, appended: false, last: undefined, observed: false };
     this.#outstanding++;
     this.#waiting = self;
     // Asked for while the previous batch commits, a batch waits for that one;
@@ -266,6 +267,7 @@ export class Committer {
         self.txnId = txnId;
         self.head = this.#nextGlobalSeq - 1;
         self.appended = self.head > headBefore;
+        self.last = lastEntry(outcomes, self.head);
         this.#unsettled = self;
         if (this.#observers.length > 0) this.#showApplied(self, outcomes, txn);
         appliedAt = performance.now();
@@ -331,11 +333,16 @@ export class Committer {
    * Whether `prev`, applied and not yet settled here, is committed, seen from
    * the transaction running now: LMDB gives the next committed transaction
    * the next id, and an aborted or failed one uses none, so an id one above
-   * prev's with prev's last journal entry present means prev committed (and,
-   * with durability "full", synced) before this transaction began.
+   * prev's with prev's last journal entry in place means prev committed (and,
+   * with durability "full", synced) before this transaction began. The entry
+   * is compared with what prev wrote there, not only looked for: after a
+   * failed prev, another process could have committed an entry at that key.
    */
   #committedBefore(prev: Batch, txn: CommitTxn, txnId: number): boolean {
-    return prev.appended && txnId === prev.txnId + 1 && txn.get("journal", journalKey(prev.head)) !== undefined;
+    const last = prev.last;
+    if (!prev.appended || last === undefined || txnId !== prev.txnId + 1) return false;
+    const entry = txn.get("journal", journalKey(prev.head)) as JournalRecord | undefined;
+    return entry !== undefined && entry.component === last.component && entry.id === last.id && entry.entitySeq === last.entitySeq;
   }
 
   /**
@@ -524,6 +531,15 @@ export class Committer {
 function journalHeadIn(txn: CommitTxn): number {
   for (const { key } of txn.range("journal", { reverse: true, limit: 1 })) return decodeJournalKey(key);
   return 0;
+}
+
+/** The write whose journal entry is the batch's last (at `head`). */
+function lastEntry(outcomes: readonly Outcome[], head: number): Batch["last"] {
+  for (let i = outcomes.length - 1; i >= 0; i--) {
+    const o = outcomes[i] as Outcome;
+    if (o.result !== undefined && o.result.globalSeq === head) return { component: o.pending.write.component, id: o.pending.write.id, entitySeq: o.result.seq };
+  }
+  return undefined;
 }
 
 function fail(pending: Pending, error: unknown): Outcome {

@@ -588,8 +588,9 @@ function gatedSetup(
   t: Test,
   make: (t: Test) => TestStore,
   options: { readonly sameTxnId?: boolean } = {},
-): { g: ReturnType<typeof gated>; committer: Committer; logged: Logged[]; events: string[] } {
-  const g = gated(make(t), options);
+): { g: ReturnType<typeof gated>; raw: TestStore; committer: Committer; logged: Logged[]; events: string[] } {
+  const raw = make(t);
+  const g = gated(raw, options);
   const logged: Logged[] = [];
   const committer = new Committer(g.store, { logError: (message, fields) => logged.push({ message, fields }) });
   committer.start();
@@ -600,7 +601,7 @@ function gatedSetup(
   });
   const events = recordObserver(committer);
   committer.onDurable((batch) => events.push(`durable ${batch.map((b) => b.write.id).join(",")}`));
-  return { g, committer, logged, events };
+  return { g, raw, committer, logged, events };
 }
 
 for (const [name, make] of Object.entries(stores)) {
@@ -727,5 +728,30 @@ for (const [name, make] of Object.entries(stores)) {
     t.same(events, ["applied a@1", "settled true", "durable a", "applied b@1", "settled true", "durable b"], "the empty transaction is not shown to anyone");
     t.same(logged, []);
     checkJournal(t, g.store);
+  });
+}
+
+for (const [name, make] of Object.entries(stores)) {
+  void t.test(`${name}: an entry another writer put where a failed batch's last one was does not pass for that batch`, async (t) => {
+    const { g, raw, committer, logged, events } = gatedSetup(t, make);
+    raw.failNextCommit(new Error("injected"));
+    const ran1 = g.ran();
+    const w1 = committer.submit(kv("a", 0, 1));
+    await ran1;
+    // w1 failed (its promise is held); another writer then commits an entry
+    // at journal key 1, where w1's was, and uses the next transaction id.
+    const foreign: JournalRecord = { component: "other", id: "x", entitySeq: 1, type: "state", payload: "foreign", time: 0, partition: 0, prev: 0 };
+    await raw.write((txn) => txn.put("journal", journalKey(1), foreign));
+    const ran2 = g.ran();
+    const w2 = committer.submit(kv("b", 0, 1));
+    await ran2;
+    t.same(events, ["applied a@1"], "w1 is not taken for committed: the second transaction applies nothing");
+    g.passThrough();
+    await t.rejects(w1, { code: "ERR_COMMIT_FAILED" });
+    t.same(await w2, { seq: 1, globalSeq: 2 }, "b goes after the other writer's entry");
+    t.same(events, ["applied a@1", "settled false", "applied b@1", "settled true", "durable b"]);
+    t.equal(raw.readJournal(1, 1)[0]?.payload, "foreign");
+    t.equal(raw.getState("customer", "a"), undefined);
+    t.same(logged, []);
   });
 }
