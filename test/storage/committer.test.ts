@@ -18,20 +18,26 @@ const stores: Record<string, (t: Test) => TestStore> = {
   memory: () => new MemoryStore({ durability: "full" }),
 };
 
-/** A store that counts its write transactions. */
-function counting(store: TestStore): { store: TestStore; transactions: () => number } {
-  let n = 0;
-  const proxy = new Proxy(store, {
+type WriteFn = <T>(fn: (txn: CommitTxn) => T) => Promise<T>;
+
+/** `store` with its write() replaced by `write(own)` (own: the store's write); everything else passes through. */
+function withWrite<S extends Store>(store: S, write: (own: WriteFn) => WriteFn): S {
+  const replaced = write((fn) => store.write(fn));
+  return new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === "write") {
-        return (fn: Parameters<Store["write"]>[0]) => {
-          n++;
-          return target.write(fn);
-        };
-      }
+      if (prop === "write") return replaced;
       const v = Reflect.get(target, prop, receiver) as unknown;
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
+  });
+}
+
+/** A store that counts its write transactions. */
+function counting(store: TestStore): { store: TestStore; transactions: () => number } {
+  let n = 0;
+  const proxy = withWrite(store, (own) => (fn) => {
+    n++;
+    return own(fn);
   });
   return { store: proxy, transactions: () => n };
 }
@@ -341,16 +347,9 @@ void t.test("a store closed under the committer fails queued writes instead of h
 
 void t.test("an unexpected failure inside the batch fails the batch, never hangs it", async (t) => {
   const inner = new MemoryStore();
-  const broken = new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === "write") {
-        return (fn: Parameters<Store["write"]>[0]) =>
-          target.write((txn) => fn(new Proxy(txn, { get: (tt, p, r) => (p === "savepoint" ? () => { throw new Error("bug"); } : Reflect.get(tt, p, r) as unknown) })));
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
+  const broken = withWrite(inner, (own) => (fn) =>
+    own((txn) => fn(new Proxy(txn, { get: (tt, p, r) => (p === "savepoint" ? () => { throw new Error("bug"); } : Reflect.get(tt, p, r) as unknown) }))),
+  );
   const c = new Committer(broken);
   c.start();
   const settled = await Promise.allSettled([c.submit(kv("a", 0, 1)), c.submit(kv("b", 0, 1))]);
@@ -384,13 +383,7 @@ function countingJournalRanges(store: TestStore): { store: TestStore; ranges: ()
       return txn.range(db, options);
     },
   });
-  const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === "write") return (fn: Parameters<Store["write"]>[0]) => target.write((txn) => fn(wrap(txn)));
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
+  const proxy = withWrite(store, (own) => (fn) => own((txn) => fn(wrap(txn))));
   return { store: proxy, ranges: () => n };
 }
 
@@ -532,33 +525,23 @@ function gated(
   let hold = true;
   const held: (() => void)[] = [];
   const runWaiters: (() => void)[] = [];
-  const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === "write") {
-        return <T>(fn: (txn: CommitTxn) => T): Promise<T> => {
-          writes++;
-          const outcome = target
-            .write((txn) => {
-              // sameTxnId: every transaction reports the first one's id, as
-              // when lmdb-js runs two callbacks in one LMDB transaction.
-              const id = (lastTxnId ??= txn.writeTxnId());
-              try {
-                return fn(options.sameTxnId === true ? { ...txn, writeTxnId: () => id } : txn);
-              } finally {
-                for (const w of runWaiters.splice(0)) w();
-              }
-            })
-            .then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
-          return new Promise<T>((resolve, reject) => {
-            const settle = (): void => void outcome.then((o) => (o.ok ? resolve(o.value) : reject(o.error)));
-            if (hold) held.push(settle);
-            else settle();
-          });
-        };
+  const proxy = withWrite(store, (own) => <T>(fn: (txn: CommitTxn) => T): Promise<T> => {
+    writes++;
+    const outcome = own((txn) => {
+      // sameTxnId: every transaction reports the first one's id, as
+      // when lmdb-js runs two callbacks in one LMDB transaction.
+      const id = (lastTxnId ??= txn.writeTxnId());
+      try {
+        return fn(options.sameTxnId === true ? { ...txn, writeTxnId: () => id } : txn);
+      } finally {
+        for (const w of runWaiters.splice(0)) w();
       }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
+    }).then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+    return new Promise<T>((resolve, reject) => {
+      const settle = (): void => void outcome.then((o) => (o.ok ? resolve(o.value) : reject(o.error)));
+      if (hold) held.push(settle);
+      else settle();
+    });
   });
   return {
     store: proxy,
@@ -657,22 +640,13 @@ for (const [name, make] of Object.entries(stores)) {
 }
 
 void t.test("lmdb: under load, observers see applied and settled strictly alternating, and every write is stored", async (t) => {
-  const { store: counted } = counting(openLmdbStore({ path: t.testdir(), durability: "full" }));
   // Counts the write transactions asked for while an earlier one was unsettled.
   let unsettled = 0;
   let overlapped = 0;
-  const store = new Proxy(counted, {
-    get(target, prop, receiver) {
-      if (prop === "write") {
-        return (fn: Parameters<Store["write"]>[0]) => {
-          if (unsettled > 0) overlapped++;
-          unsettled++;
-          return target.write(fn).finally(() => unsettled--);
-        };
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
+  const store = withWrite(openLmdbStore({ path: t.testdir(), durability: "full" }), (own) => (fn) => {
+    if (unsettled > 0) overlapped++;
+    unsettled++;
+    return own(fn).finally(() => unsettled--);
   });
   const committer = new Committer(store);
   committer.start();
